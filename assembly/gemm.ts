@@ -1,0 +1,308 @@
+// f32 matrix multiply: C (M×N) = [C +] op(A)·op(B) [+ bias], row-major, sizes in elements.
+//
+//   f32_gemm_nn: A is M×K, B is K×N        (forward:      X·W)
+//   f32_gemm_nt: A is M×K, B is N×K (A·Bᵀ) (input grad:   δ·Wᵀ)
+//   f32_gemm_tn: A is K×M, B is K×N (Aᵀ·B) (weight grad:  Xᵀ·δ)
+//
+// All three reduce to one register-blocked micro-kernel over packed panels; only the packing
+// reads A and B with different strides. Loop order (Goto/BLIS): N blocks → K blocks (pack B) →
+// M blocks (pack A) → NR-wide B panels → MR-high A panels → MR×NR micro-kernel.
+// `accumulate` = 1 adds into C (backward kernels add into gradient buffers, DESIGN §1).
+// Tails are computed in registers on zero-padded panels and stored through a scratch tile, so no
+// kernel reads or writes past any operand.
+import { act_fwd_inplace } from './activation';
+
+// Micro-tile: MR rows × NR columns of f32x4 accumulators (NR/4 vectors per row).
+// simd: 4×8 (8 accumulators); relaxed (FMA frees the product register): 5×8.
+export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
+export const NR: i32 = 8;
+// Cache blocking: a KC×NR B panel (8 KiB) stays in L1, an MC×KC A block (≤ 160 KiB) in L2,
+// a KC×NC B block (1 MiB) in L2/L3.
+const KC: i32 = 256;
+const MC: i32 = 120;
+const NC: i32 = 1024;
+
+// Workspace (packed A, packed B, a scratch tile for edges, a bias tile) is owned by the facade
+// (DESIGN §2): it allocates gemm_workspace_bytes() once and hands the pointer over.
+let wsA: usize = 0;
+let wsB: usize = 0;
+let wsTile: usize = 0;
+let wsBias: usize = 0;
+
+export function gemm_workspace_bytes(): i32 {
+  return (MC * KC + KC * NC + MR * NR + NR) * 4 + 64;
+}
+
+export function gemm_set_workspace(ptr: usize): void {
+  const base = (ptr + 15) & ~(<usize>15);
+  wsA = base;
+  wsB = wsA + <usize>(MC * KC * 4);
+  wsTile = wsB + <usize>(KC * NC * 4);
+  wsBias = wsTile + <usize>(MR * NR * 4);
+}
+
+@inline function imin(a: i32, b: i32): i32 {
+  return a < b ? a : b;
+}
+
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+// ---- packing -------------------------------------------------------------------------------
+// A element (i, k) sits at a + (i·rsA + k·csA)·4; B element (k, j) at b + (k·rsB + j·csB)·4.
+
+// Packs a kc×nc block of B into NR-wide panels, each kc×NR contiguous, zero-padded on the right.
+function pack_b(dst: usize, b: usize, rsB: i32, csB: i32, kc: i32, nc: i32): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = imin(NR, nc - jr);
+    let src = b + <usize>(jr * csB) * 4;
+    if (ASC_FEATURE_SIMD && nr == NR && csB == 1) {
+      const step = <usize>rsB * 4;
+      for (let k = 0; k < kc; k++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        dst += 32;
+        src += step;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        for (let jj = 0; jj < NR; jj++) {
+          store<f32>(dst + <usize>jj * 4, jj < nr ? load<f32>(src + <usize>(k * rsB + jj * csB) * 4) : 0);
+        }
+        dst += <usize>NR * 4;
+      }
+    }
+  }
+}
+
+// Packs an mc×kc block of A into MR-high panels, each kc×MR contiguous (column of the panel
+// first), zero-padded below.
+function pack_a(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const mr = imin(MR, mc - ir);
+    const src = a + <usize>(ir * rsA) * 4;
+    let k = 0;
+    if (ASC_FEATURE_SIMD && MR == 4 && mr == 4 && csA == 1) {
+      // Row-major A: transpose 4×4 blocks (4 rows × 4 k) into 4 k-columns.
+      const r = <usize>rsA * 4;
+      for (; k + 4 <= kc; k += 4) {
+        const p = src + <usize>k * 4;
+        const r0 = v128.load(p);
+        const r1 = v128.load(p + r);
+        const r2 = v128.load(p + 2 * r);
+        const r3 = v128.load(p + 3 * r);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+        const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+        v128.store(dst, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+        v128.store(dst, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+        v128.store(dst, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+        dst += 64;
+      }
+    } else if (ASC_FEATURE_SIMD && MR == 4 && mr == 4 && rsA == 1) {
+      // Transposed A (Aᵀ·B): the 4 rows of a panel are contiguous for each k.
+      const step = <usize>csA * 4;
+      let p = src;
+      for (; k < kc; k++) {
+        v128.store(dst, v128.load(p));
+        dst += 16;
+        p += step;
+      }
+    }
+    for (; k < kc; k++) {
+      for (let ii = 0; ii < MR; ii++) {
+        store<f32>(dst + <usize>ii * 4, ii < mr ? load<f32>(src + <usize>(ii * rsA + k * csA) * 4) : 0);
+      }
+      dst += <usize>MR * 4;
+    }
+  }
+}
+
+// ---- micro-kernel --------------------------------------------------------------------------
+
+// Stores one accumulator row (8 lanes) to C: full width directly, a tail through the scratch tile.
+@inline function store_row(c: usize, v0: v128, v1: v128, nr: i32, accumulate: bool): void {
+  if (nr == NR) {
+    if (accumulate) {
+      v0 = f32x4.add(v0, v128.load(c));
+      v1 = f32x4.add(v1, v128.load(c, 16));
+    }
+    v128.store(c, v0);
+    v128.store(c, v1, 16);
+  } else {
+    v128.store(wsTile, v0);
+    v128.store(wsTile, v1, 16);
+    for (let j = 0; j < nr; j++) {
+      const p = c + <usize>j * 4;
+      const v = load<f32>(wsTile + <usize>j * 4);
+      store<f32>(p, accumulate ? load<f32>(p) + v : v);
+    }
+  }
+}
+
+// C tile (mr×nr of an MR×NR micro-tile) [+]= packed A panel · packed B panel (+ bias row).
+// NOTE: the k loop ends on a pointer compare: the loop is bound by instruction count, and V8
+// keeps all accumulators in registers only while the tile fits in ~15 vector registers.
+function kernel_simd(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32, nr: i32,
+                     accumulate: bool, bias: usize): void {
+  let vb0 = f32x4.splat(0);
+  let vb1 = vb0;
+  if (bias != 0) {
+    if (nr == NR) {
+      vb0 = v128.load(bias);
+      vb1 = v128.load(bias, 16);
+    } else {
+      for (let j = 0; j < NR; j++) store<f32>(wsBias + <usize>j * 4, j < nr ? load<f32>(bias + <usize>j * 4) : 0);
+      vb0 = v128.load(wsBias);
+      vb1 = v128.load(wsBias, 16);
+    }
+  }
+  let vacc0x0123 = vb0, vacc0x4567 = vb1;
+  let vacc1x0123 = vb0, vacc1x4567 = vb1;
+  let vacc2x0123 = vb0, vacc2x4567 = vb1;
+  let vacc3x0123 = vb0, vacc3x4567 = vb1;
+  let vacc4x0123 = vb0, vacc4x4567 = vb1;
+  const paEnd = pa + <usize>(kc * MR) * 4;
+  do {
+    const vb0123 = v128.load(pb);
+    const vb4567 = v128.load(pb, 16);
+    let va = v128.load32_splat(pa);
+    vacc0x0123 = madd(va, vb0123, vacc0x0123);
+    vacc0x4567 = madd(va, vb4567, vacc0x4567);
+    va = v128.load32_splat(pa, 4);
+    vacc1x0123 = madd(va, vb0123, vacc1x0123);
+    vacc1x4567 = madd(va, vb4567, vacc1x4567);
+    va = v128.load32_splat(pa, 8);
+    vacc2x0123 = madd(va, vb0123, vacc2x0123);
+    vacc2x4567 = madd(va, vb4567, vacc2x4567);
+    va = v128.load32_splat(pa, 12);
+    vacc3x0123 = madd(va, vb0123, vacc3x0123);
+    vacc3x4567 = madd(va, vb4567, vacc3x4567);
+    if (MR == 5) {
+      va = v128.load32_splat(pa, 16);
+      vacc4x0123 = madd(va, vb0123, vacc4x0123);
+      vacc4x4567 = madd(va, vb4567, vacc4x4567);
+    }
+    pa += <usize>MR * 4;
+    pb += <usize>NR * 4;
+  } while (pa != paEnd);
+  const ld = <usize>ldc * 4;
+  store_row(c, vacc0x0123, vacc0x4567, nr, accumulate);
+  if (mr > 1) store_row(c + ld, vacc1x0123, vacc1x4567, nr, accumulate);
+  if (mr > 2) store_row(c + 2 * ld, vacc2x0123, vacc2x4567, nr, accumulate);
+  if (mr > 3) store_row(c + 3 * ld, vacc3x0123, vacc3x4567, nr, accumulate);
+  if (MR == 5 && mr > 4) store_row(c + 4 * ld, vacc4x0123, vacc4x4567, nr, accumulate);
+}
+
+// ---- drivers -------------------------------------------------------------------------------
+
+// Applies the activation to rows of a finished block, first saving the pre-activation to z.
+function epilogue(c: usize, ldc: i32, rows: i32, cols: i32, act: i32, alpha: f32, z: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>(r * ldc) * 4;
+    if (z != 0) memory.copy(z + off, c + off, <usize>cols * 4);
+    act_fwd_inplace(c + off, cols, act, alpha);
+  }
+}
+
+// C (M×N) = [C +] A·B + bias, then act (z ← pre-activation when z ≠ 0). Packed, blocked, SIMD.
+function gemm_packed(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
+                            rsA: i32, csA: i32, rsB: i32, csB: i32, accumulate: bool,
+                            bias: usize, act: i32, alpha: f32, z: usize): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    gemm_scalar(c, a, b, M, K, N, rsA, csA, rsB, csB, accumulate, bias, act, alpha, z);
+    return;
+  }
+  const post = act != 0 || z != 0;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = imin(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = imin(KC, K - pc);
+      pack_b(wsB, b + <usize>(pc * rsB + jc * csB) * 4, rsB, csB, kc, nc);
+      const acc = accumulate || pc > 0;
+      const brow = pc == 0 && bias != 0 ? bias + <usize>jc * 4 : 0;
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = imin(MC, M - ic);
+        pack_a(wsA, a + <usize>(ic * rsA + pc * csA) * 4, rsA, csA, mc, kc);
+        const cblk = c + <usize>(ic * N + jc) * 4;
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = imin(NR, nc - jr);
+          const pb = wsB + <usize>(jr * kc) * 4;
+          const bj = brow != 0 ? brow + <usize>jr * 4 : 0;
+          for (let ir = 0; ir < mc; ir += MR) {
+            kernel_simd(kc, wsA + <usize>(ir * kc) * 4, pb, cblk + <usize>(ir * N + jr) * 4, N,
+                        imin(MR, mc - ir), nr, acc, bj);
+          }
+        }
+        if (post && pc + kc >= K) {
+          epilogue(cblk, N, mc, nc, act, alpha, z != 0 ? z + <usize>(ic * N + jc) * 4 : 0);
+        }
+      }
+    }
+  }
+}
+
+// Scalar reference (and the scalar build's kernel): same contract as gemm_packed, i-k-j order.
+function gemm_scalar(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
+                            rsA: i32, csA: i32, rsB: i32, csB: i32, accumulate: bool,
+                            bias: usize, act: i32, alpha: f32, z: usize): void {
+  for (let i = 0; i < M; i++) {
+    const crow = c + <usize>(i * N) * 4;
+    for (let j = 0; j < N; j++) {
+      const p = crow + <usize>j * 4;
+      let v: f32 = accumulate ? load<f32>(p) : 0;
+      if (bias != 0) v += load<f32>(bias + <usize>j * 4);
+      store<f32>(p, v);
+    }
+    for (let k = 0; k < K; k++) {
+      const aik = load<f32>(a + <usize>(i * rsA + k * csA) * 4);
+      const brow = b + <usize>(k * rsB) * 4;
+      for (let j = 0; j < N; j++) {
+        const p = crow + <usize>j * 4;
+        store<f32>(p, load<f32>(p) + aik * load<f32>(brow + <usize>(j * csB) * 4));
+      }
+    }
+  }
+  if (act != 0 || z != 0) epilogue(c, N, M, N, act, alpha, z);
+}
+
+@inline function gemm(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
+                      rsA: i32, csA: i32, rsB: i32, csB: i32, accumulate: bool,
+                      bias: usize, act: i32, alpha: f32, z: usize): void {
+  if (ASC_FEATURE_SIMD) gemm_packed(c, a, b, M, K, N, rsA, csA, rsB, csB, accumulate, bias, act, alpha, z);
+  else gemm_scalar(c, a, b, M, K, N, rsA, csA, rsB, csB, accumulate, bias, act, alpha, z);
+}
+
+export function f32_gemm_nn(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, accumulate: bool): void {
+  gemm(c, a, b, M, K, N, K, 1, N, 1, accumulate, 0, 0, 0, 0);
+}
+export function f32_gemm_nt(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, accumulate: bool): void {
+  gemm(c, a, b, M, K, N, K, 1, 1, K, accumulate, 0, 0, 0, 0);
+}
+export function f32_gemm_tn(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, accumulate: bool): void {
+  gemm(c, a, b, M, K, N, 1, M, N, 1, accumulate, 0, 0, 0, 0);
+}
+// out (M×N) = act(a (M×K) · w (K×N) + bias (N)); z (M×N) keeps the pre-activation when z ≠ 0.
+export function f32_dense_fwd(out: usize, a: usize, w: usize, bias: usize, M: i32, K: i32, N: i32,
+                              act: i32, alpha: f32, z: usize): void {
+  gemm(out, a, w, M, K, N, K, 1, N, 1, false, bias, act, alpha, z);
+}
+
+export function f32_gemm_nn_scalar(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, accumulate: bool): void {
+  gemm_scalar(c, a, b, M, K, N, K, 1, N, 1, accumulate, 0, 0, 0, 0);
+}
+export function f32_gemm_nt_scalar(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, accumulate: bool): void {
+  gemm_scalar(c, a, b, M, K, N, K, 1, 1, K, accumulate, 0, 0, 0, 0);
+}
+export function f32_gemm_tn_scalar(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, accumulate: bool): void {
+  gemm_scalar(c, a, b, M, K, N, 1, M, N, 1, accumulate, 0, 0, 0, 0);
+}
+export function f32_dense_fwd_scalar(out: usize, a: usize, w: usize, bias: usize, M: i32, K: i32, N: i32,
+                                     act: i32, alpha: f32, z: usize): void {
+  gemm_scalar(out, a, w, M, K, N, K, 1, N, 1, false, bias, act, alpha, z);
+}

@@ -1,0 +1,45 @@
+// Typed errors (DESIGN §11). Messages read `<Class.method>: <what was received>; <the rule>`.
+
+export class SimdnnError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+/** An array or tensor has the wrong shape or length. */
+export class ShapeError extends SimdnnError {}
+/** An option or argument is out of its domain (lr ≤ 0, unknown name, fractional size, …). */
+export class ConfigError extends SimdnnError {}
+/** A model file is malformed or hostile. */
+export class ModelFormatError extends SimdnnError {}
+/** A data file (IDX, CSV) is malformed. */
+export class DataFormatError extends SimdnnError {}
+/** Training produced a non-finite value. */
+export class NumericError extends SimdnnError {}
+/** A memory request cannot be met within the wasm32 limit of 4 GiB. */
+export class MemoryLimitError extends SimdnnError {}
+
+/** Short printable form of a received value for error messages. */
+export function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v == null) return String(v);
+  if (Array.isArray(v)) return `[${v.slice(0, 8).map(show).join(', ')}${v.length > 8 ? ', …' : ''}]`;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as { length: number }).length})`;
+  return Object.prototype.toString.call(v);
+}
+
+/** Throws ConfigError unless v is an integer within [min, max]. */
+export function checkInt(where: string, name: string, v: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError(`${where}: ${name} is ${show(v)}; it must be an integer in [${min}, ${max}]`);
+  }
+  return v;
+}
+
+/** Throws ConfigError unless v is a finite number satisfying the predicate described by rule. */
+export function checkNum(where: string, name: string, v: unknown, ok: (x: number) => boolean, rule: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
+    throw new ConfigError(`${where}: ${name} must be ${rule}, got ${show(v)}`);
+  }
+  return v;
+}
