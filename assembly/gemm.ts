@@ -14,7 +14,7 @@ import { act_fwd_inplace } from './activation';
 
 // Micro-tile: MR rows × NR columns of f32x4 accumulators (NR/4 vectors per row).
 // simd: 4×8 (8 accumulators); relaxed (FMA frees the product register): 5×8.
-export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
+export const MR: i32 = 4;
 export const NR: i32 = 8;
 // Cache blocking: a KC×NR B panel (8 KiB) stays in L1, an MC×KC A block (≤ 160 KiB) in L2,
 // a KC×NC B block (1 MiB) in L2/L3.

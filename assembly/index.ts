@@ -4,6 +4,10 @@ export {
   f32_gemm_nn, f32_gemm_nt, f32_gemm_tn, f32_dense_fwd,
   f32_gemm_nn_scalar, f32_gemm_nt_scalar, f32_gemm_tn_scalar, f32_dense_fwd_scalar,
 } from './gemm';
+// @family activation
+// @family loss
+// @family optim
+// @family norm-random
 
 // First byte the facade's arena may use: static data of the module ends below it.
 export function heap_base(): usize {

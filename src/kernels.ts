@@ -25,4 +25,8 @@ export interface Kernels {
   f32_gemm_nt_scalar: Gemm;
   f32_gemm_tn_scalar: Gemm;
   f32_dense_fwd_scalar: DenseFwd;
+  // @family activation
+  // @family loss
+  // @family optim
+  // @family norm-random
 }

@@ -36,7 +36,7 @@ export function packagedBytes(isa: Isa): Uint8Array {
 /** Whether this runtime accepts a build (Node 20 accepts relaxed only with its V8 flag). */
 export function runtimeAccepts(isa: Isa): boolean {
   try {
-    return WebAssembly.validate(packagedBytes(isa));
+    return WebAssembly.validate(src(packagedBytes(isa)));
   } catch {
     return false;
   }
@@ -102,14 +102,14 @@ export class Engine {
       if (!(opts.bytes instanceof Uint8Array)) {
         throw new ConfigError(`simdnn.init: bytes is ${show(opts.bytes)}; it must be a Uint8Array`);
       }
-      if (!WebAssembly.validate(opts.bytes)) {
+      if (!WebAssembly.validate(src(opts.bytes))) {
         throw new ConfigError(`simdnn.init: the ${opts.bytes.length} bytes given do not validate as WebAssembly in this runtime`);
       }
-      mod = new WebAssembly.Module(opts.bytes);
+      mod = new WebAssembly.Module(src(opts.bytes));
       this.isa = opts.isa ?? 'simd';
     } else {
       this.isa = chooseIsa(opts.isa);
-      mod = new WebAssembly.Module(packagedBytes(this.isa));
+      mod = new WebAssembly.Module(src(packagedBytes(this.isa)));
     }
     this.memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
     const inst = new WebAssembly.Instance(mod, {
@@ -211,6 +211,11 @@ export class Engine {
     this.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ptr);
     return ptr;
   }
+}
+
+/** TypeScript's DOM typing wants ArrayBuffer-backed views; wasm accepts any. */
+function src(b: Uint8Array): BufferSource {
+  return b as unknown as BufferSource;
 }
 
 function alignUp(n: number, a: number): number {
