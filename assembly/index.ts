@@ -6,7 +6,10 @@ export {
 } from './gemm';
 // @family activation
 // @family loss
-// @family optim
+export {
+  f32_sgd_step, f32_adagrad_step, f32_adadelta_step, f32_rmsprop_step, f32_adam_step, f32_adamax_step,
+  f32_sumsq, f32_count_nonfinite,
+} from './optim';
 // @family norm-random
 
 // First byte the facade's arena may use: static data of the module ends below it.

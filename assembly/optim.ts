@@ -1,0 +1,352 @@
+// Optimizer steps: one pass over a contiguous range of n parameters, updating θ (p) and the
+// optimizer state in place from the gradient g, which is read, never written. Nothing aliases.
+//
+// Every step kernel ends with the same arguments (n, lr, l1, l2, wd, clip, gscale) and does, per
+// element, in this order (DESIGN §4: optimizer + L1/L2 + clipping in one pass):
+//   1. g ← g·gscale                         global-norm clipping factor min(1, maxNorm/‖g‖), 1 when off
+//   2. g ← clamp(g, −clip, clip)            only when clip > 0
+//   3. g ← g + l1·sign(θ) + 2·l2·θ          Keras penalties: l1·Σ|θ| + l2·Σθ² added to the loss; sign(0) = 0
+//   4. θ ← θ·(1 − lr·wd)                    decoupled weight decay, on the pre-update θ (PyTorch AdamW order:
+//                                           decay first, then the update, which does not depend on θ)
+//   5. the optimizer's update with the effective g.
+// With gscale = 1, clip = 0, l1 = l2 = wd = 0 steps 1–4 change nothing (exact ×1, +0).
+// Hyperparameters arrive as f32; bias corrections are computed once per call in f64.
+// NOTE: clipping acts on the data gradient only; the penalty terms of step 3 are never clipped.
+
+// Effective gradient, scalar form. `hi` is clip (or +∞ when off), `l2x2` is 2·l2.
+// NOTE: written with compares so that a NaN gradient stays NaN (as f32x4.pmin/pmax do below).
+@inline function geff(g: f32, th: f32, gscale: f32, hi: f32, l1: f32, l2x2: f32): f32 {
+  let x = g * gscale;
+  if (hi < x) x = hi;
+  if (x < -hi) x = -hi;
+  const s: f32 = th > 0 ? 1 : th < 0 ? -1 : 0;
+  return x + l1 * s + l2x2 * th;
+}
+
+// Effective gradient of four lanes; same arithmetic as geff. `one` holds 1.0 in each lane.
+@inline function geff4(g: v128, th: v128, vgs: v128, vhi: v128, vlo: v128, vl1: v128, vl2x2: v128, one: v128): v128 {
+  let x = f32x4.mul(g, vgs);
+  x = f32x4.pmin(x, vhi); // vhi < x ? vhi : x
+  x = f32x4.pmax(x, vlo); // x < vlo ? vlo : x
+  const zero = f32x4.splat(0);
+  const s = f32x4.sub(v128.and(f32x4.gt(th, zero), one), v128.and(f32x4.lt(th, zero), one));
+  return f32x4.add(f32x4.add(x, f32x4.mul(vl1, s)), f32x4.mul(vl2x2, th));
+}
+
+@inline function clipHi(clip: f32): f32 {
+  return clip > 0 ? clip : Infinity;
+}
+
+@inline function keepFactor(lr: f32, wd: f32): f32 {
+  return wd > 0 ? <f32>(1.0 - <f64>lr * <f64>wd) : 1;
+}
+
+// θ (p) and velocity v updated in place from g. momentum 0: θ ← θ − lr·g (v unused, may be 0).
+// Otherwise v ← γv − lr·g; θ ← θ + v, or with nesterov (Keras form) θ ← θ + γv − lr·g.
+export function f32_sgd_step(p: usize, g: usize, v: usize, momentum: f32, nesterov: i32,
+                             n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
+  const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  const plain = momentum == 0;
+  const nest = nesterov != 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
+    const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
+    const vkeep = f32x4.splat(keep), vlr = f32x4.splat(lr), vmu = f32x4.splat(momentum);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const th = v128.load(p + o);
+      const ge = geff4(v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+      const step = f32x4.mul(vlr, ge);
+      const kth = f32x4.mul(th, vkeep);
+      if (plain) {
+        v128.store(p + o, f32x4.sub(kth, step));
+      } else {
+        const vel = f32x4.sub(f32x4.mul(vmu, v128.load(v + o)), step);
+        v128.store(v + o, vel);
+        v128.store(p + o, nest ? f32x4.sub(f32x4.add(kth, f32x4.mul(vmu, vel)), step) : f32x4.add(kth, vel));
+      }
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const th = load<f32>(p + o);
+    const step = lr * geff(load<f32>(g + o), th, gscale, hi, l1, l2x2);
+    const kth = th * keep;
+    if (plain) {
+      store<f32>(p + o, kth - step);
+    } else {
+      const vel = momentum * load<f32>(v + o) - step;
+      store<f32>(v + o, vel);
+      store<f32>(p + o, nest ? kth + momentum * vel - step : kth + vel);
+    }
+  }
+}
+
+// θ and accumulator acc updated in place: acc ← acc + g²; θ ← θ − lr·g/(√acc + eps).
+export function f32_adagrad_step(p: usize, g: usize, acc: usize, eps: f32,
+                                 n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
+  const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
+    const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
+    const vkeep = f32x4.splat(keep), vlr = f32x4.splat(lr), veps = f32x4.splat(eps);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const th = v128.load(p + o);
+      const ge = geff4(v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+      const a = f32x4.add(v128.load(acc + o), f32x4.mul(ge, ge));
+      v128.store(acc + o, a);
+      const upd = f32x4.div(f32x4.mul(vlr, ge), f32x4.add(f32x4.sqrt(a), veps));
+      v128.store(p + o, f32x4.sub(f32x4.mul(th, vkeep), upd));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const th = load<f32>(p + o);
+    const ge = geff(load<f32>(g + o), th, gscale, hi, l1, l2x2);
+    const a = load<f32>(acc + o) + ge * ge;
+    store<f32>(acc + o, a);
+    store<f32>(p + o, th * keep - (lr * ge) / (Mathf.sqrt(a) + eps));
+  }
+}
+
+// θ, accG (E[g²]) and accD (E[Δ²]) updated in place (Zeiler 2012, PyTorch form):
+// accG ← ρ·accG + (1−ρ)g²; Δ = √(accD + eps)/√(accG + eps)·g; accD ← ρ·accD + (1−ρ)Δ²; θ ← θ − lr·Δ.
+export function f32_adadelta_step(p: usize, g: usize, accG: usize, accD: usize, rho: f32, eps: f32,
+                                  n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
+  const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  const orho: f32 = 1 - rho;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
+    const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
+    const vkeep = f32x4.splat(keep), vlr = f32x4.splat(lr), veps = f32x4.splat(eps);
+    const vrho = f32x4.splat(rho), vorho = f32x4.splat(orho);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const th = v128.load(p + o);
+      const ge = geff4(v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+      const ag = f32x4.add(f32x4.mul(vrho, v128.load(accG + o)), f32x4.mul(vorho, f32x4.mul(ge, ge)));
+      v128.store(accG + o, ag);
+      const ad = v128.load(accD + o);
+      const d = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(ad, veps)), f32x4.sqrt(f32x4.add(ag, veps))), ge);
+      v128.store(accD + o, f32x4.add(f32x4.mul(vrho, ad), f32x4.mul(vorho, f32x4.mul(d, d))));
+      v128.store(p + o, f32x4.sub(f32x4.mul(th, vkeep), f32x4.mul(vlr, d)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const th = load<f32>(p + o);
+    const ge = geff(load<f32>(g + o), th, gscale, hi, l1, l2x2);
+    const ag = rho * load<f32>(accG + o) + orho * (ge * ge);
+    store<f32>(accG + o, ag);
+    const ad = load<f32>(accD + o);
+    const d = (Mathf.sqrt(ad + eps) / Mathf.sqrt(ag + eps)) * ge;
+    store<f32>(accD + o, rho * ad + orho * (d * d));
+    store<f32>(p + o, th * keep - lr * d);
+  }
+}
+
+// θ, ms (E[g²]), mom (momentum buffer) and mg (E[g], centered) updated in place; PyTorch RMSprop
+// with eps outside the square root: ms ← ρ·ms + (1−ρ)g²; centered: mg ← ρ·mg + (1−ρ)g and
+// d = √(ms − mg²) + eps, else d = √ms + eps; momentum > 0: mom ← μ·mom + lr·g/d, θ ← θ − mom;
+// otherwise θ ← θ − lr·g/d. mom (momentum 0) and mg (not centered) are unused and may be 0.
+// NOTE: ms − mg² ≥ 0 in exact arithmetic (an EMA of g² dominates the square of the EMA of g);
+// f32 rounding can make it slightly negative, so it is clamped at 0 (PyTorch would give NaN).
+// NOTE: lr sits inside the momentum buffer (Keras/TF form); equal to PyTorch's μ·b + g/d, θ −= lr·b
+// while lr is constant.
+export function f32_rmsprop_step(p: usize, g: usize, ms: usize, mom: usize, mg: usize,
+                                 rho: f32, momentum: f32, eps: f32, centered: i32,
+                                 n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
+  const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  const orho: f32 = 1 - rho;
+  const cen = centered != 0;
+  const useMom = momentum > 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
+    const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
+    const vkeep = f32x4.splat(keep), vlr = f32x4.splat(lr), veps = f32x4.splat(eps);
+    const vrho = f32x4.splat(rho), vorho = f32x4.splat(orho), vmu = f32x4.splat(momentum);
+    const zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const th = v128.load(p + o);
+      const ge = geff4(v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+      const s = f32x4.add(f32x4.mul(vrho, v128.load(ms + o)), f32x4.mul(vorho, f32x4.mul(ge, ge)));
+      v128.store(ms + o, s);
+      let var_ = s;
+      if (cen) {
+        const a = f32x4.add(f32x4.mul(vrho, v128.load(mg + o)), f32x4.mul(vorho, ge));
+        v128.store(mg + o, a);
+        var_ = f32x4.pmax(f32x4.sub(s, f32x4.mul(a, a)), zero);
+      }
+      const upd = f32x4.div(f32x4.mul(vlr, ge), f32x4.add(f32x4.sqrt(var_), veps));
+      const kth = f32x4.mul(th, vkeep);
+      if (useMom) {
+        const b = f32x4.add(f32x4.mul(vmu, v128.load(mom + o)), upd);
+        v128.store(mom + o, b);
+        v128.store(p + o, f32x4.sub(kth, b));
+      } else {
+        v128.store(p + o, f32x4.sub(kth, upd));
+      }
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const th = load<f32>(p + o);
+    const ge = geff(load<f32>(g + o), th, gscale, hi, l1, l2x2);
+    const s = rho * load<f32>(ms + o) + orho * (ge * ge);
+    store<f32>(ms + o, s);
+    let var_ = s;
+    if (cen) {
+      const a = rho * load<f32>(mg + o) + orho * ge;
+      store<f32>(mg + o, a);
+      var_ = s - a * a;
+      if (var_ < 0) var_ = 0;
+    }
+    const upd = (lr * ge) / (Mathf.sqrt(var_) + eps);
+    if (useMom) {
+      const b = momentum * load<f32>(mom + o) + upd;
+      store<f32>(mom + o, b);
+      store<f32>(p + o, th * keep - b);
+    } else {
+      store<f32>(p + o, th * keep - upd);
+    }
+  }
+}
+
+// θ, m, v (and vmax with amsgrad, else unused and may be 0) updated in place; PyTorch Adam at step
+// t ≥ 1: m ← β1·m + (1−β1)g; v ← β2·v + (1−β2)g²; amsgrad: vmax ← max(vmax, v), used for v;
+// θ ← θ − lr/(1−β1^t) · m/(√v/√(1−β2^t) + eps). AdamW is this kernel with wd > 0.
+export function f32_adam_step(p: usize, g: usize, m: usize, v: usize, vmax: usize,
+                              beta1: f32, beta2: f32, eps: f32, t: i32, amsgrad: i32,
+                              n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
+  const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  const ob1: f32 = 1 - beta1, ob2: f32 = 1 - beta2;
+  // NOTE: bias corrections in f64 from the f32 betas the moments use, so that at t = 1
+  // m̂ = g and v̂ = g² up to rounding (1 − β2 is tiny and loses digits if mixed precisions).
+  const stepSize = <f32>(<f64>lr / (1.0 - Math.pow(<f64>beta1, <f64>t)));
+  const rbc2 = <f32>(1.0 / Math.sqrt(1.0 - Math.pow(<f64>beta2, <f64>t)));
+  const ams = amsgrad != 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
+    const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
+    const vkeep = f32x4.splat(keep), veps = f32x4.splat(eps);
+    const vb1 = f32x4.splat(beta1), vob1 = f32x4.splat(ob1), vb2 = f32x4.splat(beta2), vob2 = f32x4.splat(ob2);
+    const vstep = f32x4.splat(stepSize), vrbc2 = f32x4.splat(rbc2);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const th = v128.load(p + o);
+      const ge = geff4(v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+      const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vob1, ge));
+      v128.store(m + o, mm);
+      let vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vob2, f32x4.mul(ge, ge)));
+      v128.store(v + o, vv);
+      if (ams) {
+        vv = f32x4.max(v128.load(vmax + o), vv);
+        v128.store(vmax + o, vv);
+      }
+      const den = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vrbc2), veps);
+      v128.store(p + o, f32x4.sub(f32x4.mul(th, vkeep), f32x4.div(f32x4.mul(vstep, mm), den)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const th = load<f32>(p + o);
+    const ge = geff(load<f32>(g + o), th, gscale, hi, l1, l2x2);
+    const mm = beta1 * load<f32>(m + o) + ob1 * ge;
+    store<f32>(m + o, mm);
+    let vv = beta2 * load<f32>(v + o) + ob2 * (ge * ge);
+    store<f32>(v + o, vv);
+    if (ams) {
+      vv = Mathf.max(load<f32>(vmax + o), vv);
+      store<f32>(vmax + o, vv);
+    }
+    store<f32>(p + o, th * keep - (stepSize * mm) / (Mathf.sqrt(vv) * rbc2 + eps));
+  }
+}
+
+// θ, m and u (exponentially weighted infinity norm) updated in place; PyTorch Adamax at step t ≥ 1:
+// m ← β1·m + (1−β1)g; u ← max(β2·u, |g| + eps); θ ← θ − lr/(1−β1^t) · m/u.
+export function f32_adamax_step(p: usize, g: usize, m: usize, u: usize, beta1: f32, beta2: f32, eps: f32, t: i32,
+                                n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
+  const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  const ob1: f32 = 1 - beta1;
+  const stepSize = <f32>(<f64>lr / (1.0 - Math.pow(<f64>beta1, <f64>t)));
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
+    const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
+    const vkeep = f32x4.splat(keep), veps = f32x4.splat(eps);
+    const vb1 = f32x4.splat(beta1), vob1 = f32x4.splat(ob1), vb2 = f32x4.splat(beta2);
+    const vstep = f32x4.splat(stepSize);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const th = v128.load(p + o);
+      const ge = geff4(v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+      const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vob1, ge));
+      v128.store(m + o, mm);
+      const uu = f32x4.max(f32x4.mul(vb2, v128.load(u + o)), f32x4.add(f32x4.abs(ge), veps));
+      v128.store(u + o, uu);
+      v128.store(p + o, f32x4.sub(f32x4.mul(th, vkeep), f32x4.div(f32x4.mul(vstep, mm), uu)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const th = load<f32>(p + o);
+    const ge = geff(load<f32>(g + o), th, gscale, hi, l1, l2x2);
+    const mm = beta1 * load<f32>(m + o) + ob1 * ge;
+    store<f32>(m + o, mm);
+    const uu = Mathf.max(beta2 * load<f32>(u + o), Mathf.abs(ge) + eps);
+    store<f32>(u + o, uu);
+    store<f32>(p + o, th * keep - (stepSize * mm) / uu);
+  }
+}
+
+// Σ p[i]² over n floats, accumulated in f64 (each f32 square is exact in f64). For global-norm
+// clipping: gscale = min(1, maxNorm/√sumsq).
+export function f32_sumsq(p: usize, n: i32): f64 {
+  let i = 0;
+  let s: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc0 = f64x2.splat(0), acc1 = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const x = v128.load(p + (<usize>i << 2));
+      const lo = f64x2.promote_low_f32x4(x);
+      const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1));
+      acc0 = f64x2.add(acc0, f64x2.mul(lo, lo));
+      acc1 = f64x2.add(acc1, f64x2.mul(hi, hi));
+    }
+    const a = f64x2.add(acc0, acc1);
+    s = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+  }
+  for (; i < n; i++) {
+    const x = <f64>load<f32>(p + (<usize>i << 2));
+    s += x * x;
+  }
+  return s;
+}
+
+// Number of NaN or ±∞ among p[0..n).
+export function f32_count_nonfinite(p: usize, n: i32): i32 {
+  let i = 0;
+  let c = 0;
+  if (ASC_FEATURE_SIMD) {
+    // NOTE: x − x is 0 for finite x and NaN for NaN and ±∞; NaN ≠ 0 gives a lane of −1.
+    const zero = f32x4.splat(0);
+    let acc = i32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const x = v128.load(p + (<usize>i << 2));
+      acc = i32x4.sub(acc, f32x4.ne(f32x4.sub(x, x), zero));
+    }
+    c = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
+  }
+  for (; i < n; i++) {
+    if (!isFinite<f32>(load<f32>(p + (<usize>i << 2)))) c++;
+  }
+  return c;
+}

@@ -1,0 +1,178 @@
+// What every optimizer shares: the common options (lr or a schedule, l1, l2, decoupled weight
+// decay, clipping by value and by global norm), binding to a parameter arena, state allocation,
+// and a step that calls one kernel per run of contiguous segments with equal penalties.
+import { ConfigError, checkInt, checkNum, show } from '../errors.js';
+import type { Kernels } from '../kernels.js';
+import type { Schedule } from '../schedules.js';
+import type { Optimizer, ParamArena, ParamSegment, StateTensor } from './types.js';
+import { checkOptions } from './validate.js';
+
+/** Options every optimizer accepts. */
+export interface CommonOptions {
+  /** Learning rate, or a schedule mapping the iteration (0 for the first step) to it. */
+  lr?: number | Schedule;
+  /** Added to every segment's L1 factor: the loss gains l1·Σ|θ|, so g += l1·sign(θ). */
+  l1?: number;
+  /** Added to every segment's L2 factor: the loss gains l2·Σθ² (Keras), so g += 2·l2·θ. */
+  l2?: number;
+  /** Decoupled weight decay (Loshchilov & Hutter): θ ← θ·(1 − lr·weightDecay) before each update. */
+  weightDecay?: number;
+  /** Clip each gradient element to [−clipValue, clipValue]; null or absent: off. */
+  clipValue?: number | null;
+  /** Scale the whole gradient arena so its global L2 norm is at most clipNorm; null or absent: off. */
+  clipNorm?: number | null;
+}
+
+export const COMMON_DEFAULTS = { l1: 0, l2: 0, weightDecay: 0, clipValue: null, clipNorm: null } as const;
+
+/** A run of the arena updated by one kernel call: float offset, length, total penalties. */
+export interface KernelRun { offset: number; size: number; l1: number; l2: number }
+
+const positive = (x: number) => x > 0;
+const nonNegative = (x: number) => x >= 0;
+
+export abstract class BaseOptimizer implements Optimizer {
+  readonly config: Record<string, unknown>;
+  lr: number;
+  iterations = 0;
+  /** Settings after defaults and validation. */
+  protected readonly o: Record<string, unknown>;
+  protected readonly schedule: Schedule | null;
+  protected readonly l1: number;
+  protected readonly l2: number;
+  protected readonly weightDecay: number;
+  protected readonly clipValue: number;
+  protected readonly clipNorm: number;
+  protected arena: ParamArena | null = null;
+  private state: StateTensor[] = [];
+  private runs: KernelRun[] = [];
+
+  /**
+   * @param name   registry name ('adam'); also the prefix of state names ('adam.m')
+   * @param where  name in messages ('Adam')
+   */
+  protected constructor(readonly name: string, protected readonly where: string, opts: unknown,
+                        defaults: Record<string, unknown>) {
+    const given = checkOptions(where, opts, Object.keys(defaults));
+    const o = (this.o = { ...defaults, ...given });
+    if (typeof o.lr === 'function') {
+      this.schedule = o.lr as Schedule;
+      this.lr = checkNum(where, 'lr', this.schedule(0), nonNegative, 'a schedule giving a finite lr ≥ 0 (at step 0)');
+    } else {
+      this.schedule = null;
+      this.lr = checkNum(where, 'lr', o.lr, positive, '> 0 (or a schedule)');
+    }
+    this.l1 = checkNum(where, 'l1', o.l1, nonNegative, '≥ 0');
+    this.l2 = checkNum(where, 'l2', o.l2, nonNegative, '≥ 0');
+    this.weightDecay = checkNum(where, 'weightDecay', o.weightDecay, nonNegative, '≥ 0');
+    this.clipValue = o.clipValue === null ? 0 : checkNum(where, 'clipValue', o.clipValue, positive, '> 0 (or null for off)');
+    this.clipNorm = o.clipNorm === null ? 0 : checkNum(where, 'clipNorm', o.clipNorm, positive, '> 0 (or null for off)');
+    const lrConfig = this.schedule ? (this.schedule.config ?? { name: 'custom' }) : this.lr;
+    this.config = { ...o, lr: lrConfig };
+  }
+
+  /** Names of the state arrays this configuration needs, without the prefix (['m', 'v']). */
+  protected abstract stateNames(): string[];
+  /** Fills a fresh state array (zero unless overridden). */
+  protected initialState(_name: string): number {
+    return 0;
+  }
+  /** Byte pointer of state `i` (in stateNames() order) at float offset `off`. */
+  protected statePtr(i: number, off: number): number {
+    return this.state[i].ptr + off * 4;
+  }
+  /** One kernel call over floats [off, off + n) of the arena. */
+  protected abstract kernel(k: Kernels, p: number, g: number, off: number, n: number,
+                            lr: number, l1: number, l2: number, gscale: number): void;
+
+  bind(arena: ParamArena): void {
+    const where = `${this.where}.bind`;
+    if (this.arena) throw new ConfigError(`${where}: already bound to an arena; use one optimizer per model`);
+    if (typeof arena !== 'object' || arena === null || !arena.engine) {
+      throw new ConfigError(`${where}: arena is ${show(arena)}; it must be a ParamArena {engine, params, grads, size, segments}`);
+    }
+    const size = checkInt(where, 'arena.size', arena.size, 0);
+    for (const key of ['params', 'grads'] as const) {
+      const p = checkInt(where, `arena.${key}`, arena[key], 0);
+      if (p % 4 !== 0 || p + size * 4 > arena.engine.memoryBytes) {
+        throw new ConfigError(`${where}: arena.${key} is ${p}; it must be a 4-byte aligned pointer with ${size} floats inside wasm memory (${arena.engine.memoryBytes} bytes)`);
+      }
+    }
+    if (!Array.isArray(arena.segments)) throw new ConfigError(`${where}: arena.segments is ${show(arena.segments)}; it must be an array`);
+    this.runs = planRuns(where, arena.segments, size, this.l1, this.l2);
+    const e = arena.engine;
+    this.state = this.stateNames().map((s) => {
+      const ptr = e.alloc(size * 4);
+      e.f32.fill(this.initialState(s), ptr >> 2, (ptr >> 2) + size);
+      return { name: `${this.name}.${s}`, ptr, size };
+    });
+    this.arena = arena;
+  }
+
+  step(): void {
+    const a = this.arena;
+    if (!a) throw new ConfigError(`${this.where}.step: not bound to a parameter arena; call bind(arena) first`);
+    if (this.schedule) this.lr = this.schedule(this.iterations);
+    const lr = this.lr;
+    if (!(lr >= 0 && lr < Infinity)) {
+      throw new ConfigError(`${this.where}.step: lr is ${show(lr)} at iteration ${this.iterations}; it must be a finite number ≥ 0`);
+    }
+    const k = a.engine.k;
+    let gscale = 1;
+    if (this.clipNorm > 0) {
+      const norm = Math.sqrt(k.f32_sumsq(a.grads, a.size));
+      if (norm > this.clipNorm) gscale = this.clipNorm / norm;
+    }
+    const runs = this.runs;
+    for (let i = 0; i < runs.length; i++) {
+      const r = runs[i];
+      this.kernel(k, a.params + r.offset * 4, a.grads + r.offset * 4, r.offset, r.size, lr, r.l1, r.l2, gscale);
+    }
+    this.iterations++;
+  }
+
+  stateTensors(): StateTensor[] {
+    return this.state.map((s) => ({ ...s }));
+  }
+
+  /** The kernel calls one step makes (one when all segments share their penalties). */
+  kernelRuns(): KernelRun[] {
+    return this.runs.map((r) => ({ ...r }));
+  }
+
+  dispose(): void {
+    if (this.arena) for (const s of this.state) this.arena.engine.release(s.ptr);
+    this.state = [];
+    this.runs = [];
+    this.arena = null;
+  }
+}
+
+/**
+ * Sorts the segments by offset and merges neighbours that touch and have equal penalties, so the
+ * common case is a single run over the whole arena. No segments: one run over the arena.
+ * Floats outside every segment (padding) are not updated.
+ */
+export function planRuns(where: string, segments: readonly ParamSegment[], size: number, l1: number, l2: number): KernelRun[] {
+  if (segments.length === 0) return size > 0 ? [{ offset: 0, size, l1, l2 }] : [];
+  const segs = segments.map((s, i) => {
+    const at = `arena.segments[${i}]${s && typeof s.name === 'string' ? ` (${s.name})` : ''}`;
+    if (typeof s !== 'object' || s === null) throw new ConfigError(`${where}: ${at} is ${show(s)}; it must be a ParamSegment`);
+    const offset = checkInt(where, `${at}.offset`, s.offset, 0, size);
+    const n = checkInt(where, `${at}.size`, s.size, 0, size - offset);
+    const sl1 = checkNum(where, `${at}.l1`, s.l1, nonNegative, '≥ 0');
+    const sl2 = checkNum(where, `${at}.l2`, s.l2, nonNegative, '≥ 0');
+    return { at, offset, size: n, l1: sl1 + l1, l2: sl2 + l2 };
+  }).filter((s) => s.size > 0).sort((x, y) => x.offset - y.offset);
+  const runs: KernelRun[] = [];
+  for (let i = 0; i < segs.length; i++) {
+    const s = segs[i];
+    const last = runs[runs.length - 1];
+    if (last && s.offset < last.offset + last.size) {
+      throw new ConfigError(`${where}: ${s.at} starts at ${s.offset}, inside ${segs[i - 1].at} which covers [${segs[i - 1].offset}, ${segs[i - 1].offset + segs[i - 1].size}); segments must not overlap`);
+    }
+    if (last && s.offset === last.offset + last.size && s.l1 === last.l1 && s.l2 === last.l2) last.size += s.size;
+    else runs.push({ offset: s.offset, size: s.size, l1: s.l1, l2: s.l2 });
+  }
+  return runs;
+}

@@ -1,0 +1,46 @@
+// Optimizers: factories with exported defaults, and optimizerFromConfig for model files.
+import { ConfigError, show } from '../errors.js';
+import { scheduleFromConfig } from '../schedules.js';
+import { adadelta } from './adadelta.js';
+import { adagrad } from './adagrad.js';
+import { adam, adamw } from './adam.js';
+import { adamax } from './adamax.js';
+import { rmsprop } from './rmsprop.js';
+import { sgd } from './sgd.js';
+import type { Optimizer } from './types.js';
+
+export type { Optimizer, ParamArena, ParamSegment, StateTensor } from './types.js';
+export { BaseOptimizer, COMMON_DEFAULTS, planRuns, type CommonOptions, type KernelRun } from './base.js';
+export { Sgd, sgd, SGD_DEFAULTS, type SgdOptions } from './sgd.js';
+export { Adagrad, adagrad, ADAGRAD_DEFAULTS, type AdagradOptions } from './adagrad.js';
+export { Adadelta, adadelta, ADADELTA_DEFAULTS, type AdadeltaOptions } from './adadelta.js';
+export { Rmsprop, rmsprop, RMSPROP_DEFAULTS, type RmspropOptions } from './rmsprop.js';
+export { Adam, adam, adamw, ADAM_DEFAULTS, ADAMW_DEFAULTS, type AdamOptions } from './adam.js';
+export { Adamax, adamax, ADAMAX_DEFAULTS, type AdamaxOptions } from './adamax.js';
+
+/** Every optimizer by its registry name (Optimizer.name). */
+export const OPTIMIZERS: Readonly<Record<string, (opts?: Record<string, unknown>) => Optimizer>> = {
+  sgd, adagrad, adadelta, rmsprop, adam, adamw, adamax,
+};
+
+/**
+ * Rebuilds an optimizer from its name and `config` (as stored in a model file); `lr` may be a
+ * schedule's config object. Iteration count and state are restored separately.
+ */
+export function optimizerFromConfig(name: string, config: Record<string, unknown> = {}): Optimizer {
+  const make = Object.prototype.hasOwnProperty.call(OPTIMIZERS, name) ? OPTIMIZERS[name] : undefined;
+  if (!make) {
+    throw new ConfigError(`optimizerFromConfig: unknown optimizer ${show(name)}; known: ${Object.keys(OPTIMIZERS).join(', ')}`);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new ConfigError(`optimizerFromConfig: config of ${name} must be an object, got ${show(config)}`);
+  }
+  const lr = config.lr;
+  if (typeof lr === 'object' && lr !== null) {
+    if ((lr as { name?: unknown }).name === 'custom') {
+      throw new ConfigError(`optimizerFromConfig: ${name} was saved with a custom lr function, which cannot be rebuilt; pass lr yourself`);
+    }
+    return make({ ...config, lr: scheduleFromConfig(lr) });
+  }
+  return make(config);
+}
