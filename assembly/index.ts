@@ -1,7 +1,7 @@
 // Every export of the wasm module. Only pointers and numbers cross the boundary (DESIGN §1).
 export {
   gemm_workspace_bytes, gemm_set_workspace,
-  f32_gemm_nn, f32_gemm_nt, f32_gemm_tn, f32_dense_fwd,
+  f32_gemm_nn, f32_gemm_nt, f32_gemm_tn, f32_dense_fwd, f32_gemm_ex,
   f32_gemm_nn_scalar, f32_gemm_nt_scalar, f32_gemm_tn_scalar, f32_dense_fwd_scalar,
 } from './gemm';
 // @family activation

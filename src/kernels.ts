@@ -21,6 +21,9 @@ export interface Kernels {
   f32_gemm_tn: Gemm;
   /** out = act(a·w + bias); z keeps a·w + bias when z ≠ 0 */
   f32_dense_fwd: DenseFwd;
+  /** General strided gemm: A(i,k) at a+(i·rsA+k·csA)·4, B(k,j) at b+(k·rsB+j·csB)·4; C row stride N. */
+  f32_gemm_ex(c: number, a: number, b: number, M: number, K: number, N: number, rsA: number, csA: number,
+              rsB: number, csB: number, accumulate: number, bias: number, act: number, alpha: number, z: number): void;
   f32_gemm_nn_scalar: Gemm;
   f32_gemm_nt_scalar: Gemm;
   f32_gemm_tn_scalar: Gemm;

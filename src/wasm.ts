@@ -79,6 +79,8 @@ export class Engine {
   readonly isa: Isa;
   readonly memory: WebAssembly.Memory;
   readonly k: Kernels;
+  /** The compiled module (worker threads instantiate it on the same memory). */
+  readonly module: WebAssembly.Module;
   private buffer!: ArrayBuffer;
   private _f32!: Float32Array;
   private _i32!: Int32Array;
@@ -111,7 +113,9 @@ export class Engine {
       this.isa = chooseIsa(opts.isa);
       mod = new WebAssembly.Module(src(packagedBytes(this.isa)));
     }
-    this.memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
+    // Shared, so worker threads can run kernels on the same memory (DESIGN §7).
+    this.module = mod;
+    this.memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
     const inst = new WebAssembly.Instance(mod, {
       env: {
         memory: this.memory,

@@ -1,0 +1,32 @@
+// simdnn's public API: import * as nn from 'simdnn'.
+import { Activation, PReLU, type ActivationName } from './layers/activation.js';
+import { Dense, type DenseOptions } from './layers/dense.js';
+import type { Init, Layer } from './layers/layer.js';
+import { BatchNorm, Dropout, LayerNorm } from './layers/norm.js';
+import { Residual } from './layers/residual.js';
+
+export { sequential, Sequential, type SequentialConfig, type CompileConfig, METRIC_NAMES } from './model.js';
+export { l1, l2, l1l2, type Layer, type Regularizer, type Init } from './layers/layer.js';
+export { Dense, Activation, PReLU, Dropout, BatchNorm, LayerNorm, Residual };
+export { tensor, Tensor } from './tensor.js';
+export { gradCheck, type GradCheckResult } from './gradcheck.js';
+export { crossValidate, type CrossValidationResult } from './crossval.js';
+export { getLoss, type LossName } from './losses.js';
+export type { FitOptions, History } from './train.js';
+export * as callbacks from './callbacks.js';
+export * from './optimizers/index.js';
+export * as schedules from './schedules.js';
+export * from './errors.js';
+export { init, backendInfo, Engine, type Isa, type EngineOptions } from './wasm.js';
+
+export function dense(units: number, opts?: DenseOptions): Dense { return new Dense(units, opts); }
+export function activation(name: ActivationName, opts?: { alpha?: number; name?: string }): Activation { return new Activation(name, opts); }
+export function prelu(opts?: { init?: Init; name?: string }): PReLU { return new PReLU(opts); }
+export function dropout(rate: number, opts?: { name?: string }): Dropout { return new Dropout(rate, opts); }
+export function batchNorm(opts?: { momentum?: number; eps?: number; name?: string }): BatchNorm { return new BatchNorm(opts); }
+export function layerNorm(opts?: { eps?: number; name?: string }): LayerNorm { return new LayerNorm(opts); }
+export function residual(layers: Layer[], opts?: { name?: string }): Residual { return new Residual(layers, opts); }
+export * as datasets from './data/datasets.js';
+export * as data from './data/preprocess.js';
+export * as io from './io/index.js';
+export { loadModel, loadModelSync } from './io/model-file.js';

@@ -1,0 +1,143 @@
+// The Layer contract (STYLE.md): build → declare parameters; reserve → activation buffers for a
+// batch size; forward keeps what backward needs; backward adds into the gradient arena and returns
+// dx. Each layer also has a float64 reference forward/backward (nn.gradCheck's reference path).
+import { ConfigError, show } from '../errors.js';
+import type { Engine } from '../wasm.js';
+import type { GemmRunner } from '../threads.js';
+
+export interface Regularizer { l1: number; l2: number }
+
+/** nn.l1(f), nn.l2(f), nn.l1l2({l1, l2}): penalty l1·Σ|w| + l2·Σw² (Keras semantics). */
+export function l1(f = 0.01): Regularizer { return regularizer('l1', { l1: f, l2: 0 }); }
+export function l2(f = 0.01): Regularizer { return regularizer('l2', { l1: 0, l2: f }); }
+export function l1l2({ l1 = 0.01, l2 = 0.01 }: { l1?: number; l2?: number } = {}): Regularizer {
+  return regularizer('l1l2', { l1, l2 });
+}
+function regularizer(where: string, r: Regularizer): Regularizer {
+  for (const k of ['l1', 'l2'] as const) {
+    if (typeof r[k] !== 'number' || !Number.isFinite(r[k]) || r[k] < 0) {
+      throw new ConfigError(`${where}: ${k} must be a finite number ≥ 0, got ${show(r[k])}`);
+    }
+  }
+  return { l1: r.l1, l2: r.l2 };
+}
+export function checkRegularizer(where: string, name: string, r: unknown): Regularizer | undefined {
+  if (r === undefined || r === null) return undefined;
+  const o = r as Regularizer;
+  if (typeof o !== 'object' || typeof o.l1 !== 'number' || typeof o.l2 !== 'number') {
+    throw new ConfigError(`${where}: ${name} is ${show(r)}; use nn.l1(f), nn.l2(f) or nn.l1l2({ l1, l2 })`);
+  }
+  return regularizer(`${where}: ${name}`, o);
+}
+
+export type InitName = 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'lecunNormal' | 'lecunUniform' | 'zeros' | 'ones';
+export type Init = InitName | { constant: number };
+export const INIT_NAMES: readonly InitName[] = ['glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'lecunNormal', 'lecunUniform', 'zeros', 'ones'];
+/** Accepts Keras/PyTorch spellings: 'he' = heNormal, 'glorot'/'xavier' = glorotUniform. */
+export function checkInit(where: string, name: string, v: unknown): Init {
+  const alias: Record<string, InitName> = { he: 'heNormal', glorot: 'glorotUniform', xavier: 'glorotUniform', xavierNormal: 'glorotNormal', lecun: 'lecunNormal' };
+  if (typeof v === 'string' && (INIT_NAMES as readonly string[]).includes(v)) return v as InitName;
+  if (typeof v === 'string' && alias[v]) return alias[v];
+  if (v && typeof v === 'object' && typeof (v as { constant: number }).constant === 'number' && Number.isFinite((v as { constant: number }).constant)) {
+    return { constant: (v as { constant: number }).constant };
+  }
+  throw new ConfigError(`${where}: ${name} is ${show(v)}; use one of ${[...INIT_NAMES, ...Object.keys(alias)].join(', ')} or { constant: v }`);
+}
+
+/** A parameter tensor inside the model's flat arenas (DESIGN §2). */
+export interface ParamRef {
+  name: string;
+  shape: number[];
+  size: number;
+  init: Init;
+  fanIn: number;
+  fanOut: number;
+  reg?: Regularizer;
+  /** false: not updated by the optimizer (batch-norm running statistics). */
+  trainable: boolean;
+  /** Byte pointers, set when the model lays out its arenas. */
+  ptr: number;
+  grad: number;
+}
+
+export interface Builder {
+  /** Declares a parameter tensor of this layer. */
+  param(name: string, shape: number[], init: Init, opts?: { fanIn?: number; fanOut?: number; reg?: Regularizer; trainable?: boolean }): ParamRef;
+  /** Byte pointer to the model's PRNG state (DESIGN §8: one seed controls everything). */
+  readonly rng: number;
+  /** Runs the layer's gemms (serially, or split over a thread pool). */
+  readonly gemm: GemmRunner;
+  /** The layer being built (set by Chain.build; parameters are named after it). */
+  layer?: Layer;
+}
+
+/** What a layer's float64 reference backward returns: dx and a gradient per trainable parameter. */
+export interface RefGrads { dx: Float64Array; grads: Map<ParamRef, Float64Array> }
+
+export interface Layer {
+  readonly type: string;
+  name: string;
+  inputSize: number;
+  outputSize: number;
+  build(b: Builder, inputSize: number): number;
+  /** (Re)allocates activation buffers for up to `batch` rows. */
+  reserve(e: Engine, batch: number): void;
+  /** x: byte pointer to batch × inputSize floats; returns the output pointer. */
+  forward(x: number, batch: number, training: boolean): number;
+  /** dy: gradient w.r.t. the output; adds into parameter grads; returns dx (0 if !needDx). */
+  backward(dy: number, batch: number, needDx: boolean): number;
+  /** Penalty of activity regularizers from the last forward (batch mean), 0 when none. */
+  activityPenalty(batch: number): number;
+  params(): ParamRef[];
+  config(): Record<string, unknown>;
+  /** Float64 reference forward (keeps its cache for refBackward); params read as float64. */
+  refForward(x: Float64Array, batch: number, training: boolean, read: (p: ParamRef) => Float64Array): Float64Array;
+  refBackward(dy: Float64Array, batch: number, read: (p: ParamRef) => Float64Array): RefGrads;
+  /** Activity penalty of the last refForward (layers with activity regularizers). */
+  refPenalty?(batch: number): number;
+  /** Releases activation buffers. */
+  dispose(): void;
+}
+
+/** Activation buffers owned by one layer, grown on demand (a training step allocates nothing). */
+export class Buffers {
+  private ptrs: number[] = [];
+  capacity = 0;
+  constructor(private e?: Engine) {}
+  /** Ensures room for `batch` rows; sizes(batch) gives each buffer's floats. Returns new pointers. */
+  reserve(e: Engine, batch: number, sizes: (batch: number) => number[]): number[] | undefined {
+    if (this.e === e && batch <= this.capacity) return undefined;
+    this.dispose();
+    this.e = e;
+    this.capacity = batch;
+    this.ptrs = sizes(batch).map((n) => (n > 0 ? e.alloc(n * 4) : 0));
+    return this.ptrs;
+  }
+  dispose(): void {
+    if (this.e) for (const p of this.ptrs) if (p) this.e.release(p);
+    this.ptrs = [];
+    this.capacity = 0;
+  }
+}
+
+export function checkName(where: string, name: unknown): string | undefined {
+  if (name === undefined) return undefined;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.\-]{1,64}$/.test(name)) {
+    throw new ConfigError(`${where}: name is ${show(name)}; it must be 1–64 characters of A–Z, a–z, 0–9, _ . -`);
+  }
+  return name;
+}
+
+/** Rejects option keys a layer does not know (no option is accepted and ignored). */
+export function checkKeys(where: string, opts: object | undefined, known: readonly string[]): void {
+  if (opts === undefined) return;
+  if (typeof opts !== 'object' || opts === null) throw new ConfigError(`${where}: options is ${show(opts)}; it must be an object`);
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) throw new ConfigError(`${where}: unknown option ${show(k)}; known: ${known.join(', ')}`);
+  }
+}
+
+/** Reads a Float32 region of engine memory as float64. */
+export function readF64(e: Engine, ptr: number, n: number): Float64Array {
+  return Float64Array.from(e.f32.subarray(ptr >> 2, (ptr >> 2) + n));
+}

@@ -1,0 +1,218 @@
+// Dropout, batch norm, layer norm and residual blocks.
+import { ConfigError, show } from '../errors.js';
+import type { Engine } from '../wasm.js';
+import { Buffers, checkKeys, checkName, type Builder, type Layer, type ParamRef, type RefGrads } from './layer.js';
+
+function checkFraction(where: string, name: string, v: unknown, lo: number, hi: number, open = true): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (open ? v >= hi : v > hi)) {
+    throw new ConfigError(`${where}: ${name} must be in [${lo}, ${hi}${open ? ')' : ']'}, got ${show(v)}`);
+  }
+  return v;
+}
+
+/** nn.dropout(rate): inverted dropout in training (mask from the model's seeded PRNG), identity at inference. */
+export class Dropout implements Layer {
+  readonly type = 'dropout';
+  name: string;
+  inputSize = 0;
+  outputSize = 0;
+  readonly rate: number;
+  /** gradCheck turns dropout off to compare deterministic paths. */
+  enabled = true;
+  private e?: Engine;
+  private rng = 0;
+  private bufs = new Buffers();
+  private y = 0; private mask = 0; private dx = 0;
+  private dropped = false;
+  constructor(rate: number, opts: { name?: string } = {}) {
+    checkKeys('dropout', opts, ['name']);
+    this.rate = checkFraction('dropout', 'rate', rate, 0, 1);
+    this.name = checkName('dropout', opts.name) ?? '';
+  }
+  build(b: Builder, inputSize: number): number {
+    this.rng = b.rng;
+    this.inputSize = this.outputSize = inputSize;
+    return inputSize;
+  }
+  reserve(e: Engine, batch: number): void {
+    this.e = e;
+    const n = this.inputSize;
+    const p = this.bufs.reserve(e, batch, (m) => [m * n, m * n, m * n]);
+    if (p) [this.y, this.mask, this.dx] = p;
+  }
+  forward(x: number, batch: number, training: boolean): number {
+    this.dropped = training && this.enabled && this.rate > 0;
+    if (!this.dropped) return x;
+    this.e!.k.f32_dropout_fwd(this.y, this.mask, x, batch * this.inputSize, this.rate, this.rng);
+    return this.y;
+  }
+  backward(dy: number, batch: number, needDx: boolean): number {
+    if (!needDx) return 0;
+    if (!this.dropped) return dy;
+    this.e!.k.f32_dropout_bwd(this.dx, dy, this.mask, batch * this.inputSize);
+    return this.dx;
+  }
+  activityPenalty(): number { return 0; }
+  params(): ParamRef[] { return []; }
+  config(): Record<string, unknown> { return { rate: this.rate }; }
+  // The reference path evaluates dropout as identity (gradCheck compares deterministic paths).
+  refForward(x: Float64Array): Float64Array { return x; }
+  refBackward(dy: Float64Array): RefGrads { return { dx: dy, grads: new Map() }; }
+  dispose(): void { this.bufs.dispose(); }
+}
+
+interface NormOptions { eps?: number; name?: string }
+
+/**
+ * nn.batchNorm({ momentum, eps }): per-feature batch statistics in training, running statistics
+ * at inference (Keras defaults: momentum 0.99, eps 1e-3); learned scale γ and shift β.
+ */
+export class BatchNorm implements Layer {
+  readonly type = 'batchNorm';
+  name: string;
+  inputSize = 0;
+  outputSize = 0;
+  readonly momentum: number;
+  readonly eps: number;
+  gamma!: ParamRef; beta!: ParamRef; runMean!: ParamRef; runVar!: ParamRef;
+  private e?: Engine;
+  private bufs = new Buffers();
+  private y = 0; private xhat = 0; private mean = 0; private invstd = 0; private dx = 0;
+  private ref?: { xhat: Float64Array; invstd: Float64Array };
+  constructor(opts: NormOptions & { momentum?: number } = {}) {
+    checkKeys('batchNorm', opts, ['momentum', 'eps', 'name']);
+    this.momentum = checkFraction('batchNorm', 'momentum', opts.momentum ?? 0.99, 0, 1, false);
+    this.eps = checkFraction('batchNorm', 'eps', opts.eps ?? 1e-3, Number.MIN_VALUE, 1, false);
+    this.name = checkName('batchNorm', opts.name) ?? '';
+  }
+  build(b: Builder, n: number): number {
+    this.inputSize = this.outputSize = n;
+    this.gamma = b.param('gamma', [n], 'ones');
+    this.beta = b.param('beta', [n], 'zeros');
+    this.runMean = b.param('movingMean', [n], 'zeros', { trainable: false });
+    this.runVar = b.param('movingVariance', [n], 'ones', { trainable: false });
+    return n;
+  }
+  reserve(e: Engine, batch: number): void {
+    this.e = e;
+    const n = this.inputSize;
+    const p = this.bufs.reserve(e, batch, (m) => [m * n, m * n, m * n, n, n]);
+    if (p) [this.y, this.xhat, this.dx, this.mean, this.invstd] = p;
+  }
+  forward(x: number, batch: number, training: boolean): number {
+    const k = this.e!.k, n = this.inputSize;
+    if (training) {
+      k.f32_batchnorm_fwd_train(this.y, this.xhat, this.mean, this.invstd, x, this.gamma.ptr, this.beta.ptr,
+        this.runMean.ptr, this.runVar.ptr, batch, n, this.momentum, this.eps);
+    } else {
+      k.f32_batchnorm_fwd_infer(this.y, x, this.gamma.ptr, this.beta.ptr, this.runMean.ptr, this.runVar.ptr, batch, n, this.eps);
+    }
+    return this.y;
+  }
+  backward(dy: number, batch: number, needDx: boolean): number {
+    this.e!.k.f32_batchnorm_bwd(this.dx, this.gamma.grad, this.beta.grad, dy, this.xhat, this.invstd, this.gamma.ptr, batch, this.inputSize);
+    return needDx ? this.dx : 0;
+  }
+  activityPenalty(): number { return 0; }
+  params(): ParamRef[] { return [this.gamma, this.beta, this.runMean, this.runVar]; }
+  config(): Record<string, unknown> { return { momentum: this.momentum, eps: this.eps }; }
+  refForward(x: Float64Array, batch: number, training: boolean, read: (p: ParamRef) => Float64Array): Float64Array {
+    const n = this.inputSize, g = read(this.gamma), b = read(this.beta);
+    const mean = new Float64Array(n), invstd = new Float64Array(n);
+    if (training) {
+      for (let i = 0; i < x.length; i++) mean[i % n] += x[i] / batch;
+      const v = new Float64Array(n);
+      for (let i = 0; i < x.length; i++) v[i % n] += (x[i] - mean[i % n]) ** 2 / batch;
+      for (let j = 0; j < n; j++) invstd[j] = 1 / Math.sqrt(v[j] + this.eps);
+    } else {
+      mean.set(read(this.runMean));
+      read(this.runVar).forEach((v, j) => (invstd[j] = 1 / Math.sqrt(v + this.eps)));
+    }
+    const xhat = x.map((v, i) => (v - mean[i % n]) * invstd[i % n]);
+    this.ref = { xhat, invstd };
+    return xhat.map((v, i) => g[i % n] * v + b[i % n]);
+  }
+  refBackward(dy: Float64Array, batch: number, read: (p: ParamRef) => Float64Array): RefGrads {
+    const n = this.inputSize, g = read(this.gamma), { xhat, invstd } = this.ref!;
+    const dg = new Float64Array(n), db = new Float64Array(n);
+    for (let i = 0; i < dy.length; i++) { dg[i % n] += dy[i] * xhat[i]; db[i % n] += dy[i]; }
+    // NOTE: dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)), the batch mean and variance depend on x.
+    const dx = dy.map((v, i) => (g[i % n] * invstd[i % n] / batch) * (batch * v - db[i % n] - xhat[i] * dg[i % n]));
+    return { dx, grads: new Map([[this.gamma, dg], [this.beta, db]]) };
+  }
+  dispose(): void { this.bufs.dispose(); }
+}
+
+/** nn.layerNorm({ eps }): normalises each sample over its features; learned γ and β per feature. */
+export class LayerNorm implements Layer {
+  readonly type = 'layerNorm';
+  name: string;
+  inputSize = 0;
+  outputSize = 0;
+  readonly eps: number;
+  gamma!: ParamRef; beta!: ParamRef;
+  private e?: Engine;
+  private bufs = new Buffers();
+  private y = 0; private xhat = 0; private invstd = 0; private dx = 0;
+  private ref?: { xhat: Float64Array; invstd: Float64Array };
+  constructor(opts: NormOptions = {}) {
+    checkKeys('layerNorm', opts, ['eps', 'name']);
+    this.eps = checkFraction('layerNorm', 'eps', opts.eps ?? 1e-3, Number.MIN_VALUE, 1, false);
+    this.name = checkName('layerNorm', opts.name) ?? '';
+  }
+  build(b: Builder, n: number): number {
+    this.inputSize = this.outputSize = n;
+    this.gamma = b.param('gamma', [n], 'ones');
+    this.beta = b.param('beta', [n], 'zeros');
+    return n;
+  }
+  reserve(e: Engine, batch: number): void {
+    this.e = e;
+    const n = this.inputSize;
+    const p = this.bufs.reserve(e, batch, (m) => [m * n, m * n, m, m * n]);
+    if (p) [this.y, this.xhat, this.invstd, this.dx] = p;
+  }
+  forward(x: number, batch: number): number {
+    this.e!.k.f32_layernorm_fwd(this.y, this.xhat, this.invstd, x, this.gamma.ptr, this.beta.ptr, batch, this.inputSize, this.eps);
+    return this.y;
+  }
+  backward(dy: number, batch: number, needDx: boolean): number {
+    this.e!.k.f32_layernorm_bwd(this.dx, this.gamma.grad, this.beta.grad, dy, this.xhat, this.invstd, this.gamma.ptr, batch, this.inputSize);
+    return needDx ? this.dx : 0;
+  }
+  activityPenalty(): number { return 0; }
+  params(): ParamRef[] { return [this.gamma, this.beta]; }
+  config(): Record<string, unknown> { return { eps: this.eps }; }
+  refForward(x: Float64Array, batch: number, _t: boolean, read: (p: ParamRef) => Float64Array): Float64Array {
+    const n = this.inputSize, g = read(this.gamma), b = read(this.beta);
+    const xhat = new Float64Array(x.length), invstd = new Float64Array(batch);
+    for (let i = 0; i < batch; i++) {
+      let m = 0, v = 0;
+      for (let j = 0; j < n; j++) m += x[i * n + j] / n;
+      for (let j = 0; j < n; j++) v += (x[i * n + j] - m) ** 2 / n;
+      invstd[i] = 1 / Math.sqrt(v + this.eps);
+      for (let j = 0; j < n; j++) xhat[i * n + j] = (x[i * n + j] - m) * invstd[i];
+    }
+    this.ref = { xhat, invstd };
+    return xhat.map((v, k) => g[k % n] * v + b[k % n]);
+  }
+  refBackward(dy: Float64Array, batch: number, read: (p: ParamRef) => Float64Array): RefGrads {
+    const n = this.inputSize, g = read(this.gamma), { xhat, invstd } = this.ref!;
+    const dg = new Float64Array(n), db = new Float64Array(n), dx = new Float64Array(dy.length);
+    for (let i = 0; i < batch; i++) {
+      let s1 = 0, s2 = 0;
+      for (let j = 0; j < n; j++) {
+        const k = i * n + j, gy = dy[k] * g[j];
+        dg[j] += dy[k] * xhat[k]; db[j] += dy[k];
+        s1 += gy; s2 += gy * xhat[k];
+      }
+      // NOTE: the same formula as batch norm, over the features of one sample.
+      for (let j = 0; j < n; j++) {
+        const k = i * n + j;
+        dx[k] = (invstd[i] / n) * (n * dy[k] * g[j] - s1 - xhat[k] * s2);
+      }
+    }
+    return { dx, grads: new Map([[this.gamma, dg], [this.beta, db]]) };
+  }
+  dispose(): void { this.bufs.dispose(); }
+}

@@ -1,0 +1,104 @@
+// Tensors at the API boundary: a typed array with a shape. Inputs are Float32Array (or Uint8Array
+// images, scaled on the fly in wasm), class labels are integer arrays (DESIGN "The public API").
+import { ShapeError, ConfigError, show } from './errors.js';
+
+export type TensorData = Float32Array | Uint8Array | Int32Array;
+
+export class Tensor<T extends TensorData = TensorData> {
+  /**
+   * @param data  values, row-major
+   * @param shape dimensions; their product must equal data.length
+   * @param range for Uint8Array image data: the interval bytes 0…255 map to (default [0, 1])
+   */
+  constructor(readonly data: T, readonly shape: readonly number[], readonly range: readonly [number, number] = [0, 1]) {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new ShapeError(`tensor: shape ${show([...shape])} has ${show(d)}; dimensions must be non-negative integers`);
+    }
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (n !== data.length) throw new ShapeError(`tensor: shape ${show([...shape])} holds ${n} values but data has ${data.length}`);
+    if (!(range[0] < range[1]) || !Number.isFinite(range[0]) || !Number.isFinite(range[1])) {
+      throw new ConfigError(`tensor: range is ${show([...range])}; it must be [lo, hi] with finite lo < hi`);
+    }
+  }
+  get rows(): number { return this.shape[0] ?? 1; }
+  /** Values per row (product of the trailing dimensions): images [n, 28, 28] flatten to 784. */
+  get cols(): number { return this.shape.slice(1).reduce((a, b) => a * b, 1); }
+  /** Rows [start, end) as a tensor sharing memory. */
+  slice(start: number, end: number): Tensor<T> {
+    const c = this.cols;
+    return new Tensor(this.data.subarray(start * c, end * c) as T, [end - start, ...this.shape.slice(1)], this.range);
+  }
+  /** Rows picked by index (a copy). */
+  take(idx: ArrayLike<number>): Tensor<T> {
+    const c = this.cols;
+    const out = new (this.data.constructor as new (n: number) => T)(idx.length * c);
+    for (let i = 0; i < idx.length; i++) out.set(this.data.subarray(idx[i] * c, idx[i] * c + c), i * c);
+    return new Tensor(out, [idx.length, ...this.shape.slice(1)], this.range);
+  }
+}
+
+/** nn.tensor(data, shape): wraps an array (plain arrays become Float32Array). */
+export function tensor(data: TensorData | number[], shape?: number[], opts: { range?: [number, number] } = {}): Tensor {
+  const d = Array.isArray(data) ? Float32Array.from(data) : data;
+  if (!(d instanceof Float32Array || d instanceof Uint8Array || d instanceof Int32Array)) {
+    throw new ConfigError(`tensor: data is ${show(data)}; it must be a Float32Array, Uint8Array, Int32Array or number[]`);
+  }
+  return new Tensor(d, shape ?? [d.length], opts.range);
+}
+
+export type Input = Tensor | Float32Array | Uint8Array | number[][];
+
+/** Brings x into a 2-D tensor with `features` columns (a flat array is split into rows). */
+export function asInput(where: string, name: string, x: unknown, features: number): Tensor<Float32Array | Uint8Array> {
+  let t: Tensor;
+  if (x instanceof Tensor) t = x;
+  else if (x instanceof Float32Array || x instanceof Uint8Array) {
+    if (x.length % features !== 0) {
+      throw new ShapeError(`${where}: ${name} has ${x.length} values, not a multiple of ${features} features per sample`);
+    }
+    t = new Tensor(x, [x.length / features, features]);
+  } else if (Array.isArray(x) && x.every((r) => Array.isArray(r))) {
+    const rows = x as number[][];
+    const bad = rows.findIndex((r) => r.length !== features);
+    if (bad >= 0) throw new ShapeError(`${where}: ${name}[${bad}] has ${rows[bad].length} features, expected ${features}`);
+    t = new Tensor(Float32Array.from(rows.flat()), [rows.length, features]);
+  } else {
+    throw new ConfigError(`${where}: ${name} is ${show(x)}; it must be a Tensor, Float32Array, Uint8Array or number[][]`);
+  }
+  if (t.data instanceof Int32Array) throw new ConfigError(`${where}: ${name} is an Int32Array tensor; inputs must be Float32Array or Uint8Array`);
+  if (t.cols !== features) {
+    throw new ShapeError(`${where}: ${name} has ${t.cols} features per sample (shape ${show([...t.shape])}), expected ${features}`);
+  }
+  if (t.rows === 0) throw new ShapeError(`${where}: ${name} has 0 samples; at least 1 is needed`);
+  return t as Tensor<Float32Array | Uint8Array>;
+}
+
+/** Integer class labels in [0, classes) as an Int32Array of length n. */
+export function asLabels(where: string, name: string, y: unknown, n: number, classes: number): Int32Array {
+  const d = y instanceof Tensor ? y.data : y;
+  if (!(ArrayBuffer.isView(d) || Array.isArray(d))) throw new ConfigError(`${where}: ${name} is ${show(y)}; class labels must be an integer array`);
+  const arr = d as ArrayLike<number>;
+  if (arr.length !== n) throw new ShapeError(`${where}: ${name} has ${arr.length} labels for ${n} samples`);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = arr[i];
+    if (!Number.isInteger(v) || v < 0 || v >= classes) {
+      throw new ConfigError(`${where}: ${name}[${i}] is ${show(v)}; labels must be integers in [0, ${classes}) for ${classes} outputs`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Real-valued targets with `cols` per sample as a Float32Array of n·cols. */
+export function asTargets(where: string, name: string, y: unknown, n: number, cols: number): Float32Array {
+  const d = y instanceof Tensor ? y.data : Array.isArray(y) && Array.isArray(y[0]) ? (y as number[][]).flat() : y;
+  if (!(ArrayBuffer.isView(d) || Array.isArray(d))) throw new ConfigError(`${where}: ${name} is ${show(y)}; targets must be a numeric array`);
+  const arr = d as ArrayLike<number>;
+  if (arr.length !== n * cols) throw new ShapeError(`${where}: ${name} has ${arr.length} values for ${n} samples × ${cols} outputs`);
+  const out = Float32Array.from(arr);
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i])) throw new ConfigError(`${where}: ${name}[${i}] is ${show(arr[i])}; targets must be finite numbers`);
+  }
+  return out;
+}
