@@ -45,6 +45,140 @@ const INV_SQRT_2PI: f64 = 0.3989422804014327; // 1/√(2π)
   return x >= 0 ? ans : 2.0 - ans;
 }
 
+// ---- vector maths (simd builds) -------------------------------------------------------------
+
+@inline function vmadd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+// exp and expm1 for lanes x ≤ 0, in three steps shared by both: x = n·ln2 + r with |r| ≲ ln2/2
+// (Cody–Waite split of ln2: n·LN2_HI is exact for |n| ≤ 127), q = e^r − 1 by a degree-7 Taylor
+// polynomial (relative error < 2e-8), 2^n built in the exponent bits.
+// NOTE: the shifter 1.5·2^23 + 127 rounds x·log2e to an integer n and leaves n + 127 in the low
+// mantissa bits, so 2^n is one shift (no nearest/trunc_sat). Lanes below −87 are reduced at −87
+// (2^n stays a normal f32); vexp flushes them to 0.
+const EXP_SHIFTER: f32 = 12583039.0; // 0x4B40007F
+@inline function vexp_j(vx: v128): v128 {
+  return vmadd(vx, f32x4.splat(1.4426950408889634), f32x4.splat(EXP_SHIFTER));
+}
+@inline function vexp_q(vx: v128, vn: v128): v128 {
+  let vr = vmadd(vn, f32x4.splat(-0.693359375), vx);
+  vr = vmadd(vn, f32x4.splat(2.12194440e-4), vr);
+  let vp = f32x4.splat(1.0 / 5040.0);
+  vp = vmadd(vp, vr, f32x4.splat(1.0 / 720.0));
+  vp = vmadd(vp, vr, f32x4.splat(1.0 / 120.0));
+  vp = vmadd(vp, vr, f32x4.splat(1.0 / 24.0));
+  vp = vmadd(vp, vr, f32x4.splat(1.0 / 6.0));
+  vp = vmadd(vp, vr, f32x4.splat(0.5));
+  vp = vmadd(vp, vr, f32x4.splat(1.0));
+  return f32x4.mul(vp, vr);
+}
+
+
+// exp(x) for lanes x ≤ 0 (0 below −87, where the true value is < 1.7e-38); NaN stays NaN.
+@inline function vexp(x: v128): v128 {
+  const vx = f32x4.max(x, f32x4.splat(-87.0));
+  const vj = vexp_j(vx);
+  const vn = f32x4.sub(vj, f32x4.splat(EXP_SHIFTER));
+  const vs = i32x4.shl(vj, 23);
+  return v128.andnot(vmadd(vs, vexp_q(vx, vn), vs), f32x4.lt(x, f32x4.splat(-87.0)));
+}
+
+// expm1(x) = (2^n − 1) + 2^n·q for lanes x ≤ 0: exact near 0 (n = 0), −1 in the far tail.
+@inline function vexpm1(x: v128): v128 {
+  const vx = f32x4.max(x, f32x4.splat(-87.0));
+  const vj = vexp_j(vx);
+  const vn = f32x4.sub(vj, f32x4.splat(EXP_SHIFTER));
+  const vs = i32x4.shl(vj, 23);
+  return vmadd(vs, vexp_q(vx, vn), f32x4.sub(vs, f32x4.splat(1.0)));
+}
+
+// −|x|
+@inline function vnegabs(x: v128): v128 {
+  return v128.or(x, f32x4.splat(-0.0));
+}
+
+// σ(x) with e = exp(−|x|): 1/(1+e) where x ≥ 0, e/(1+e) elsewhere.
+@inline function vsigmoid(x: v128): v128 {
+  const ve = vexp(vnegabs(x));
+  const vr = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), ve));
+  return v128.bitselect(vr, f32x4.mul(ve, vr), f32x4.ge(x, f32x4.splat(0)));
+}
+
+// act(z) for four lanes: relu, leakyRelu, sigmoid, tanh, elu, selu, gelu (softplus and geluErf
+// stay scalar: log1p and erfc).
+@inline function act_vec(vz: v128, act: i32, alpha: f32): v128 {
+  const vzero = f32x4.splat(0);
+  if (act == ACT_RELU) return f32x4.max(vz, vzero);
+  if (act == ACT_LEAKY_RELU) return v128.bitselect(vz, f32x4.mul(vz, f32x4.splat(alpha)), f32x4.gt(vz, vzero));
+  if (act == ACT_SIGMOID) return vsigmoid(vz);
+  if (act == ACT_TANH) {
+    // tanh|z| = −m/(2 + m), m = expm1(−2|z|) ∈ [−1, 0]: no cancellation near 0; sign of z.
+    const vm = vexpm1(f32x4.mul(vnegabs(vz), f32x4.splat(2)));
+    const vt = f32x4.div(f32x4.neg(vm), f32x4.add(f32x4.splat(2), vm));
+    return v128.or(vt, v128.and(vz, f32x4.splat(-0.0)));
+  }
+  if (act == ACT_ELU || act == ACT_SELU) {
+    const va = f32x4.splat(act == ACT_ELU ? alpha : SELU_ALPHA);
+    const vy = v128.bitselect(vz, f32x4.mul(va, vexpm1(f32x4.min(vz, vzero))), f32x4.gt(vz, vzero));
+    return act == ACT_ELU ? vy : f32x4.mul(vy, f32x4.splat(SELU_LAMBDA));
+  }
+  // ACT_GELU: z·σ(2u)
+  const vz2 = f32x4.mul(vz, vz);
+  const vu = f32x4.mul(f32x4.splat(2 * GELU_C), vmadd(f32x4.mul(vz2, vz), f32x4.splat(GELU_K), vz));
+  return f32x4.mul(vz, vsigmoid(vu));
+}
+
+// act'(z) for four lanes (same codes as act_vec).
+@inline function dact_vec(vz: v128, act: i32, alpha: f32): v128 {
+  const vzero = f32x4.splat(0);
+  const vone = f32x4.splat(1);
+  const vpos = f32x4.gt(vz, vzero);
+  if (act == ACT_RELU) return v128.and(vone, vpos);
+  if (act == ACT_LEAKY_RELU) return v128.bitselect(vone, f32x4.splat(alpha), vpos);
+  if (act == ACT_SIGMOID || act == ACT_TANH) {
+    // σ' = e/(1+e)², e = exp(−|z|); tanh' = 4e/(1+e)², e = exp(−2|z|)
+    const vneg = act == ACT_SIGMOID ? vnegabs(vz) : f32x4.mul(vnegabs(vz), f32x4.splat(2));
+    const ve = vexp(vneg);
+    const vr = f32x4.div(vone, f32x4.add(vone, ve));
+    const vd = f32x4.mul(ve, f32x4.mul(vr, vr));
+    return act == ACT_SIGMOID ? vd : f32x4.mul(vd, f32x4.splat(4));
+  }
+  if (act == ACT_ELU) return v128.bitselect(vone, f32x4.mul(f32x4.splat(alpha), vexp(f32x4.min(vz, vzero))), vpos);
+  if (act == ACT_SELU) {
+    return v128.bitselect(f32x4.splat(SELU_LAMBDA),
+      f32x4.mul(f32x4.splat(SELU_LAMBDA * SELU_ALPHA), vexp(f32x4.min(vz, vzero))), vpos);
+  }
+  // ACT_GELU: s + 2z·s(1−s)·u', s = σ(2u); the limit (1 or 0) beyond |z| = 10, as in dact_scalar.
+  const vz2 = f32x4.mul(vz, vz);
+  const vu = f32x4.mul(f32x4.splat(2 * GELU_C), vmadd(f32x4.mul(vz2, vz), f32x4.splat(GELU_K), vz));
+  const vs = vsigmoid(vu);
+  const vdu = f32x4.mul(f32x4.splat(2 * GELU_C), vmadd(vz2, f32x4.splat(3 * GELU_K), vone));
+  const vd = vmadd(f32x4.mul(vz, f32x4.mul(vs, f32x4.sub(vone, vs))), vdu, vs);
+  return v128.bitselect(v128.and(vone, vpos), vd, f32x4.gt(f32x4.abs(vz), f32x4.splat(10)));
+}
+
+// out[0..i) = act(z[0..i)) for the largest i ≤ n that is a multiple of 4; returns i.
+@inline function act_fwd_vec(out: usize, z: usize, n: i32, act: i32, alpha: f32): i32 {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i * 4;
+    v128.store(out + o, act_vec(v128.load(z + o), act, alpha));
+  }
+  return i;
+}
+
+// dz[0..i) = dy ⊙ act'(z) over whole vectors; returns i.
+@inline function act_bwd_vec(dz: usize, dy: usize, z: usize, n: i32, act: i32, alpha: f32): i32 {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i * 4;
+    v128.store(dz + o, f32x4.mul(v128.load(dy + o), dact_vec(v128.load(z + o), act, alpha)));
+  }
+  return i;
+}
+
 // act(z) for one element.
 function act_scalar(z: f32, act: i32, alpha: f32): f32 {
   switch (act) {
@@ -114,21 +248,14 @@ export function f32_act_fwd(out: usize, z: usize, n: i32, act: i32, alpha: f32):
     return;
   }
   if (ASC_FEATURE_SIMD) {
-    if (act == ACT_RELU) {
-      const vzero = f32x4.splat(0);
-      for (; i + 4 <= n; i += 4) {
-        const o = <usize>i * 4;
-        v128.store(out + o, f32x4.max(v128.load(z + o), vzero));
-      }
-    } else if (act == ACT_LEAKY_RELU) {
-      const vzero = f32x4.splat(0);
-      const valpha = f32x4.splat(alpha);
-      for (; i + 4 <= n; i += 4) {
-        const o = <usize>i * 4;
-        const vz = v128.load(z + o);
-        v128.store(out + o, v128.bitselect(vz, f32x4.mul(vz, valpha), f32x4.gt(vz, vzero)));
-      }
-    }
+    // One loop per code, each inlined with a constant code (the dispatch folds away).
+    if (act == ACT_RELU) i = act_fwd_vec(out, z, n, ACT_RELU, alpha);
+    else if (act == ACT_LEAKY_RELU) i = act_fwd_vec(out, z, n, ACT_LEAKY_RELU, alpha);
+    else if (act == ACT_SIGMOID) i = act_fwd_vec(out, z, n, ACT_SIGMOID, alpha);
+    else if (act == ACT_TANH) i = act_fwd_vec(out, z, n, ACT_TANH, alpha);
+    else if (act == ACT_ELU) i = act_fwd_vec(out, z, n, ACT_ELU, alpha);
+    else if (act == ACT_SELU) i = act_fwd_vec(out, z, n, ACT_SELU, alpha);
+    else if (act == ACT_GELU) i = act_fwd_vec(out, z, n, ACT_GELU, alpha);
   }
   for (; i < n; i++) {
     const o = <usize>i * 4;
@@ -178,7 +305,11 @@ function act_bwd_row(dz: usize, dy: usize, z: usize, y: usize, n: i32, act: i32,
         const vy = v128.load(y + o);
         v128.store(dz + o, f32x4.mul(v128.load(dy + o), f32x4.sub(vone, f32x4.mul(vy, vy))));
       }
-    }
+    } else if (act == ACT_SIGMOID) i = act_bwd_vec(dz, dy, z, n, ACT_SIGMOID, alpha);
+    else if (act == ACT_TANH) i = act_bwd_vec(dz, dy, z, n, ACT_TANH, alpha);
+    else if (act == ACT_ELU) i = act_bwd_vec(dz, dy, z, n, ACT_ELU, alpha);
+    else if (act == ACT_SELU) i = act_bwd_vec(dz, dy, z, n, ACT_SELU, alpha);
+    else if (act == ACT_GELU) i = act_bwd_vec(dz, dy, z, n, ACT_GELU, alpha);
   }
   for (; i < n; i++) {
     const o = <usize>i * 4;
@@ -243,18 +374,38 @@ export function f32_act_bwd(dz: usize, dy: usize, z: usize, y: usize, M: i32, N:
   return m;
 }
 
+// Σ_j exp(z[j] − m) over one row (f32 lanes, f64 total); out[j] = exp(z[j] − m) when out ≠ 0.
+function exp_shifted_row(out: usize, z: usize, n: i32, m: f32): f64 {
+  let s: f64 = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f32x4.splat(m);
+    let vs = f32x4.splat(0);
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j * 4;
+      const ve = vexp(f32x4.sub(v128.load(z + o), vm));
+      if (out != 0) v128.store(out + o, ve);
+      vs = f32x4.add(vs, ve);
+    }
+    s = (<f64>f32x4.extract_lane(vs, 0) + <f64>f32x4.extract_lane(vs, 1)) +
+        (<f64>f32x4.extract_lane(vs, 2) + <f64>f32x4.extract_lane(vs, 3));
+  }
+  for (; j < n; j++) {
+    const o = <usize>j * 4;
+    const e = Mathf.exp(load<f32>(z + o) - m);
+    if (out != 0) store<f32>(out + o, e);
+    s += e;
+  }
+  return s;
+}
+
 // out (M×N) = softmax of each row of z, max-subtracted (exact at ±300); out may alias z.
 export function f32_softmax_fwd(out: usize, z: usize, M: i32, N: i32): void {
   for (let r = 0; r < M; r++) {
     const off = <usize>r * <usize>N * 4;
     const zr = z + off, orow = out + off;
     const m = row_max(zr, N);
-    let s: f64 = 0;
-    for (let j = 0; j < N; j++) {
-      const e = Mathf.exp(load<f32>(zr + <usize>j * 4) - m);
-      store<f32>(orow + <usize>j * 4, e);
-      s += e;
-    }
+    const s = exp_shifted_row(orow, zr, N, m);
     scale_row(orow, N, <f32>(1.0 / s));
   }
 }
@@ -281,8 +432,7 @@ export function f32_log_softmax_fwd(out: usize, z: usize, M: i32, N: i32): void 
     const off = <usize>r * <usize>N * 4;
     const zr = z + off, orow = out + off;
     const m = row_max(zr, N);
-    let s: f64 = 0;
-    for (let j = 0; j < N; j++) s += Mathf.exp(load<f32>(zr + <usize>j * 4) - m);
+    const s = exp_shifted_row(0, zr, N, m);
     const shift = <f32>(<f64>m + Math.log(s));
     let j = 0;
     if (ASC_FEATURE_SIMD) {
@@ -344,7 +494,16 @@ export function f32_log_softmax_bwd(dz: usize, dy: usize, y: usize, M: i32, N: i
     const dzr = dz + off, dyr = dy + off, yr = y + off;
     let s: f32 = 0;
     for (let j = 0; j < N; j++) s += load<f32>(dyr + <usize>j * 4);
-    for (let j = 0; j < N; j++) {
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vs = f32x4.splat(s);
+      for (; j + 4 <= N; j += 4) {
+        const o = <usize>j * 4;
+        // y ≤ 0 (log-probabilities): the range of vexp
+        v128.store(dzr + o, f32x4.sub(v128.load(dyr + o), f32x4.mul(vexp(v128.load(yr + o)), vs)));
+      }
+    }
+    for (; j < N; j++) {
       const o = <usize>j * 4;
       store<f32>(dzr + o, load<f32>(dyr + o) - Mathf.exp(load<f32>(yr + o)) * s);
     }
