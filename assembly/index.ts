@@ -4,8 +4,11 @@ export {
   f32_gemm_nn, f32_gemm_nt, f32_gemm_tn, f32_dense_fwd, f32_gemm_ex,
   f32_gemm_nn_scalar, f32_gemm_nt_scalar, f32_gemm_tn_scalar, f32_dense_fwd_scalar,
 } from './gemm';
-// @family activation
-// @family loss
+export {
+  f32_act_fwd, f32_act_bwd, f32_softmax_fwd, f32_log_softmax_fwd, f32_softmax_bwd, f32_log_softmax_bwd,
+  f32_prelu_fwd, f32_prelu_bwd,
+} from './activation';
+export { f32_mse, f32_mae, f32_bce_logits, f32_bce_probs, f32_softmax_xent, f32_nll } from './loss';
 export {
   f32_sgd_step, f32_adagrad_step, f32_adadelta_step, f32_rmsprop_step, f32_adam_step, f32_adamax_step,
   f32_sumsq, f32_count_nonfinite,
