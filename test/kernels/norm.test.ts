@@ -120,7 +120,7 @@ describe.each(ALL_ISAS)('norm kernels on the %s build', (isa) => {
       for (const [M, N] of [[2, 3], [5, 7], [37, 9], [128, 128]]) {
         const r = rng(M * N + 3);
         const gamma = uniform(r, N, 0.5, 1.5), beta = uniform(r, N);
-        let rm = new Float32Array(N), rv = new Float32Array(N).fill(1);
+        let rm: Float32Array = new Float32Array(N), rv: Float32Array = new Float32Array(N).fill(1);
         let refM: ArrayLike<number> = rm, refV: ArrayLike<number> = rv;
         for (let step = 0; step < 3; step++) {
           const x = uniform(r, M * N, -1 + step, 2 + step);
