@@ -1,0 +1,263 @@
+// Float64 references for assembly/norm.ts and assembly/data.ts, and a bit-exact TypeScript model of
+// the PRNG kernels of assembly/random.ts (xoshiro128** seeded by splitmix64): the test oracles.
+// Matrices are row-major M×N, rows are samples.
+
+type Arr = ArrayLike<number>;
+
+// ---- batch norm ----------------------------------------------------------------------------
+
+export interface BatchnormTrain {
+  out: Float64Array; xhat: Float64Array; mean: Float64Array; invstd: Float64Array;
+  runMean: Float64Array; runVar: Float64Array;
+}
+
+/** Training forward: batch statistics per column; running stats with the unbiased variance (M > 1). */
+export function batchnormTrainRef(x: Arr, gamma: Arr, beta: Arr, runMean: Arr, runVar: Arr, M: number, N: number,
+                                  momentum: number, eps: number): BatchnormTrain {
+  const mean = new Float64Array(N), invstd = new Float64Array(N);
+  const rm = new Float64Array(N), rv = new Float64Array(N);
+  const xhat = new Float64Array(M * N), out = new Float64Array(M * N);
+  for (let j = 0; j < N; j++) {
+    let s = 0;
+    for (let i = 0; i < M; i++) s += x[i * N + j];
+    const mu = s / M;
+    let ss = 0;
+    for (let i = 0; i < M; i++) ss += (x[i * N + j] - mu) ** 2;
+    const v = ss / M;
+    mean[j] = mu;
+    invstd[j] = 1 / Math.sqrt(v + eps);
+    rm[j] = momentum * runMean[j] + (1 - momentum) * mu;
+    rv[j] = momentum * runVar[j] + (1 - momentum) * (M > 1 ? ss / (M - 1) : v);
+    for (let i = 0; i < M; i++) {
+      const h = (x[i * N + j] - mu) * invstd[j];
+      xhat[i * N + j] = h;
+      out[i * N + j] = gamma[j] * h + beta[j];
+    }
+  }
+  return { out, xhat, mean, invstd, runMean: rm, runVar: rv };
+}
+
+/** Inference forward with running statistics. */
+export function batchnormInferRef(x: Arr, gamma: Arr, beta: Arr, runMean: Arr, runVar: Arr, M: number, N: number,
+                                  eps: number): Float64Array {
+  const out = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      out[i * N + j] = gamma[j] * (x[i * N + j] - runMean[j]) / Math.sqrt(runVar[j] + eps) + beta[j];
+    }
+  }
+  return out;
+}
+
+/** Backward of the training forward: dx, and the column sums dgamma = Σ dy·xhat, dbeta = Σ dy. */
+export function batchnormBwdRef(dy: Arr, xhat: Arr, invstd: Arr, gamma: Arr, M: number, N: number):
+  { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
+  const dx = new Float64Array(M * N), dgamma = new Float64Array(N), dbeta = new Float64Array(N);
+  for (let j = 0; j < N; j++) {
+    let sdy = 0, sdh = 0;
+    for (let i = 0; i < M; i++) {
+      sdy += dy[i * N + j];
+      sdh += dy[i * N + j] * xhat[i * N + j];
+    }
+    dbeta[j] = sdy;
+    dgamma[j] = sdh;
+    const c = invstd[j] * gamma[j] / M;
+    for (let i = 0; i < M; i++) dx[i * N + j] = c * (M * dy[i * N + j] - sdy - xhat[i * N + j] * sdh);
+  }
+  return { dx, dgamma, dbeta };
+}
+
+// ---- layer norm ----------------------------------------------------------------------------
+
+/** Forward with statistics per row; gamma, beta per column. */
+export function layernormFwdRef(x: Arr, gamma: Arr, beta: Arr, M: number, N: number, eps: number):
+  { out: Float64Array; xhat: Float64Array; invstd: Float64Array } {
+  const out = new Float64Array(M * N), xhat = new Float64Array(M * N), invstd = new Float64Array(M);
+  for (let i = 0; i < M; i++) {
+    let s = 0;
+    for (let j = 0; j < N; j++) s += x[i * N + j];
+    const mu = s / N;
+    let ss = 0;
+    for (let j = 0; j < N; j++) ss += (x[i * N + j] - mu) ** 2;
+    invstd[i] = 1 / Math.sqrt(ss / N + eps);
+    for (let j = 0; j < N; j++) {
+      const h = (x[i * N + j] - mu) * invstd[i];
+      xhat[i * N + j] = h;
+      out[i * N + j] = gamma[j] * h + beta[j];
+    }
+  }
+  return { out, xhat, invstd };
+}
+
+/** Backward: dx per row with g = gamma·dy; dgamma = Σ_i dy·xhat, dbeta = Σ_i dy. */
+export function layernormBwdRef(dy: Arr, xhat: Arr, invstd: Arr, gamma: Arr, M: number, N: number):
+  { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
+  const dx = new Float64Array(M * N), dgamma = new Float64Array(N), dbeta = new Float64Array(N);
+  for (let i = 0; i < M; i++) {
+    let sg = 0, sgh = 0;
+    for (let j = 0; j < N; j++) {
+      const g = gamma[j] * dy[i * N + j];
+      sg += g;
+      sgh += g * xhat[i * N + j];
+      dgamma[j] += dy[i * N + j] * xhat[i * N + j];
+      dbeta[j] += dy[i * N + j];
+    }
+    for (let j = 0; j < N; j++) {
+      dx[i * N + j] = invstd[i] / N * (N * gamma[j] * dy[i * N + j] - sg - xhat[i * N + j] * sgh);
+    }
+  }
+  return { dx, dgamma, dbeta };
+}
+
+// ---- element-wise helpers ------------------------------------------------------------------
+
+export function addRef(a: Arr, b: Arr): Float64Array {
+  return Float64Array.from(a, (v, i) => v + b[i]);
+}
+export function scaleRef(x: Arr, s: number): Float64Array {
+  return Float64Array.from(x, (v) => v * s);
+}
+/** out0[j] + Σ_i x[i, j]. */
+export function colsumAddRef(out0: Arr, x: Arr, M: number, N: number): Float64Array {
+  const out = Float64Array.from(out0);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) out[j] += x[i * N + j];
+  return out;
+}
+/** l1·Σ|p| + l2·Σp². */
+export function l1l2PenaltyRef(p: Arr, l1: number, l2: number): number {
+  let a = 0, q = 0;
+  for (let i = 0; i < p.length; i++) {
+    a += Math.abs(p[i]);
+    q += p[i] * p[i];
+  }
+  return l1 * a + l2 * q;
+}
+/** dy0 + scale·(l1·sign(y) + 2·l2·y), sign(0) = 0: the gradient of scale·l1l2Penalty(y). */
+export function activityGradRef(dy0: Arr, y: Arr, l1: number, l2: number, scale: number): Float64Array {
+  return Float64Array.from(dy0, (d, i) => d + scale * (l1 * Math.sign(y[i]) + 2 * l2 * y[i]));
+}
+
+// ---- data ----------------------------------------------------------------------------------
+
+export function gatherRowsRef(src: Arr, idx: Arr, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = src[idx[r] * cols + c];
+  return out;
+}
+/** src·scale + shift in float64. */
+export function u8GatherScaleRef(src: Arr, idx: Arr, rows: number, cols: number, scale: number, shift: number): Float64Array {
+  return gatherRowsRef(src, idx, rows, cols).map((v) => v * scale + shift);
+}
+/** The kernel's exact f32 rounding: f32(f32(v·scale) + shift) with scale, shift as f32. */
+export function u8GatherScaleF32(src: Arr, idx: Arr, rows: number, cols: number, scale: number, shift: number): Float32Array {
+  const s = Math.fround(scale), h = Math.fround(shift);
+  return Float32Array.from(gatherRowsRef(src, idx, rows, cols), (v) => Math.fround(Math.fround(v * s) + h));
+}
+export function i32GatherRef(src: Arr, idx: Arr): Int32Array {
+  return Int32Array.from(idx, (k) => src[k]);
+}
+/** First index of the row maximum. */
+export function argmaxRowsRef(x: Arr, M: number, N: number): Int32Array {
+  const out = new Int32Array(M);
+  for (let i = 0; i < M; i++) {
+    let best = 0;
+    for (let j = 1; j < N; j++) if (x[i * N + j] > x[i * N + best]) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+// ---- PRNG model (bit-exact) ----------------------------------------------------------------
+
+const M64 = (1n << 64n) - 1n;
+function splitmix64(x: bigint): bigint {
+  let z = x & M64;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M64;
+  return z ^ (z >> 31n);
+}
+const rotl = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
+
+/** xoshiro128** with the kernels' seeding; methods mirror the kernels draw for draw. */
+export class RngRef {
+  s = new Uint32Array(4);
+  constructor(seed: number) {
+    const g = 0x9e3779b97f4a7c15n;
+    const a = splitmix64(BigInt(seed >>> 0) + g);
+    const b = splitmix64(BigInt(seed >>> 0) + g + g);
+    this.s[0] = Number(a & 0xffffffffn);
+    this.s[1] = Number(a >> 32n);
+    this.s[2] = Number(b & 0xffffffffn);
+    this.s[3] = Number(b >> 32n);
+  }
+  next(): number {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
+    const t = (s[1] << 9) >>> 0;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
+    return result;
+  }
+  /** Lemire's unbiased bounded integer in [0, range). */
+  bounded(range: number): number {
+    let m = BigInt(this.next()) * BigInt(range);
+    let lo = Number(m & 0xffffffffn);
+    if (lo < range) {
+      const threshold = (2 ** 32 - range) % range;
+      while (lo < threshold) {
+        m = BigInt(this.next()) * BigInt(range);
+        lo = Number(m & 0xffffffffn);
+      }
+    }
+    return Number(m >> 32n);
+  }
+  uniform(n: number, lo: number, hi: number): Float32Array {
+    const l = Math.fround(lo), w = Math.fround(Math.fround(hi) - l);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = Math.fround(l + Math.fround(w * ((this.next() >>> 8) / 16777216)));
+    return out;
+  }
+  /** Box–Muller in f64; JS Math.log/cos/sin may differ from the wasm ones in the last f64 bit. */
+  normal(n: number, mean: number, std: number, truncated: boolean): Float32Array {
+    const m = Math.fround(mean), sd = Math.fround(std);
+    const out = new Float32Array(n);
+    let i = 0;
+    while (i < n) {
+      const u1 = (this.next() + 1) / 4294967296;
+      const u2 = this.next() / 4294967296;
+      const r = Math.sqrt(-2 * Math.log(u1));
+      const th = 6.283185307179586 * u2;
+      const z0 = r * Math.cos(th), z1 = r * Math.sin(th);
+      if (!truncated || Math.abs(z0) <= 2) out[i++] = m + sd * z0;
+      if (i < n && (!truncated || Math.abs(z1) <= 2)) out[i++] = m + sd * z1;
+    }
+    return out;
+  }
+  permutation(n: number): Int32Array {
+    const out = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.bounded(i + 1);
+      [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out;
+  }
+  sample(n: number, range: number): Int32Array {
+    return Int32Array.from({ length: n }, () => this.bounded(range));
+  }
+  /** Inverted dropout: keep ⇔ draw ≥ ⌈rate·2³²⌉; mask = 1/(1 − rate) in f32. */
+  dropout(x: ArrayLike<number>, rate: number): { out: Float32Array; mask: Float32Array } {
+    const r = Math.fround(rate);
+    let thr = 0, scale = 1;
+    if (r >= 1) { thr = 2 ** 32; scale = 0; } else if (r > 0) { thr = Math.ceil(r * 2 ** 32); scale = Math.fround(1 / (1 - r)); }
+    const mask = new Float32Array(x.length), out = new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      mask[i] = this.next() >= thr ? scale : 0;
+      out[i] = Math.fround(x[i]) * mask[i];
+    }
+    return { out, mask };
+  }
+}
