@@ -8,7 +8,7 @@ export {
   f32_act_fwd, f32_act_bwd, f32_softmax_fwd, f32_log_softmax_fwd, f32_softmax_bwd, f32_log_softmax_bwd,
   f32_prelu_fwd, f32_prelu_bwd,
 } from './activation';
-export { f32_mse, f32_mae, f32_bce_logits, f32_bce_probs, f32_softmax_xent, f32_nll } from './loss';
+export { f32_mse, f32_mae, f32_bce_logits, f32_bce_probs, f32_softmax_xent, f32_nll, f32_cce_probs } from './loss';
 export {
   f32_sgd_step, f32_adagrad_step, f32_adadelta_step, f32_rmsprop_step, f32_adam_step, f32_adamax_step,
   f32_sumsq, f32_count_nonfinite,

@@ -139,6 +139,20 @@ export function f32_softmax_xent(dlogits: usize, logits: usize, labels: usize, M
 // correct as in f32_softmax_xent.
 export function f32_nll(dlogp: usize, logp: usize, labels: usize, M: i32, N: i32,
                         classWeights: usize, correct: usize): f64 {
+  return picked_loss(dlogp, logp, labels, M, N, classWeights, correct, false, 0);
+}
+
+// Categorical cross-entropy on probabilities (a softmax output) with integer labels:
+// l_i = −w[y_i]·log(clamp(p[i, y_i], eps, 1 − eps)); dp written: −w/(M·p) at the label (0 where
+// the clamp is active), 0 elsewhere; *correct as for f32_nll.
+export function f32_cce_probs(dp: usize, p: usize, labels: usize, M: i32, N: i32,
+                              classWeights: usize, correct: usize, eps: f32): f64 {
+  return picked_loss(dp, p, labels, M, N, classWeights, correct, true, eps);
+}
+
+// The loss of the label's entry of each row: −w·v (log-probabilities) or −w·log(clamp(v)).
+@inline function picked_loss(dout: usize, pred: usize, labels: usize, M: i32, N: i32,
+                             classWeights: usize, correct: usize, probs: bool, eps: f32): f64 {
   if (M <= 0 || N <= 0) {
     if (correct != 0) store<i32>(correct, 0);
     return 0;
@@ -147,7 +161,7 @@ export function f32_nll(dlogp: usize, logp: usize, labels: usize, M: i32, N: i32
   let total: f64 = 0;
   let hits: i32 = 0;
   for (let r = 0; r < M; r++) {
-    const lr = logp + <usize>r * <usize>N * 4;
+    const lr = pred + <usize>r * <usize>N * 4;
     const label = load<i32>(labels + <usize>r * 4);
     const y = clamp_label(label, N);
     let m: f32 = load<f32>(lr);
@@ -158,11 +172,19 @@ export function f32_nll(dlogp: usize, logp: usize, labels: usize, M: i32, N: i32
     }
     if (arg == label) hits++;
     const w: f64 = classWeights != 0 ? <f64>load<f32>(classWeights + <usize>y * 4) : 1.0;
-    total -= w * <f64>load<f32>(lr + <usize>y * 4);
-    if (dlogp != 0) {
-      const dr = dlogp + <usize>r * <usize>N * 4;
+    const v = <f64>load<f32>(lr + <usize>y * 4);
+    let g: f64 = -w * invM;
+    if (probs) {
+      const c = Math.min(Math.max(v, <f64>eps), 1.0 - <f64>eps);
+      total -= w * Math.log(c);
+      g = c == v ? g / v : 0;
+    } else {
+      total -= w * v;
+    }
+    if (dout != 0) {
+      const dr = dout + <usize>r * <usize>N * 4;
       memory.fill(dr, 0, <usize>N * 4);
-      store<f32>(dr + <usize>y * 4, <f32>(-w * invM));
+      store<f32>(dr + <usize>y * 4, <f32>g);
     }
   }
   if (correct != 0) store<i32>(correct, hits);

@@ -62,6 +62,8 @@ export interface Kernels {
   f32_softmax_xent: LabelLoss;
   /** −Σ_i w[y_i]·logp[i, y_i] / M; dlogp (≠ 0) = −w/M at the label, 0 elsewhere; *correct = #argmax hits */
   f32_nll: LabelLoss;
+  /** −Σ_i w[y_i]·log(clamp(p[i, y_i], eps, 1 − eps)) / M; dp (≠ 0) = −w/(M·p) at the label (0 where clamped); *correct */
+  f32_cce_probs(dp: number, p: number, labels: number, M: number, N: number, classWeights: number, correct: number, eps: number): number;
   // Optimizer steps (assembly/optim.ts): θ and state updated in place over n floats; g is read only.
   // Trailing arguments of every step: n, lr, l1, l2, wd (decoupled), clip (0 = off), gscale (1 = off).
   /** momentum 0: θ −= lr·g; else v = γv − lr·g, θ += v (nesterov: θ += γv − lr·g) */
