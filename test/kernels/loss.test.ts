@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/wasm.js';
 import { assertClose } from '../util/close.js';
 import { ALL_ISAS, engineFor, get, put } from '../util/engines.js';
-import { bceLogitsRef, bceProbsRef, type LossRef, maeRef, mseRef, nllRef, softmaxRef, softmaxXentRef } from '../util/ref_act.js';
+import { bceLogitsRef, cceProbsRef, bceProbsRef, type LossRef, maeRef, mseRef, nllRef, softmaxRef, softmaxXentRef } from '../util/ref_act.js';
 import { rng, uniform } from '../util/rng.js';
 
 const ROWS = [1, 2, 3, 5, 37, 128];
@@ -143,6 +143,34 @@ describe.each(ALL_ISAS)('losses on the %s build', (isa) => {
       }
     });
   }
+
+  it(`f32_cce_probs › M×N over ${SHAPES.length} shapes on softmax outputs, with and without class weights`, () => {
+    for (const [M, N] of SHAPES) {
+      const r = rng(M * 5 + N);
+      const p = Float32Array.from(softmaxRef(uniform(r, M * N, -4, 4), M, N));
+      const labels = Int32Array.from({ length: M }, () => Math.floor(r() * N));
+      const w = uniform(r, N, 0.1, 3);
+      const pp = put(e, p), pl = e.upload(labels), pw = put(e, w), pd = e.alloc(M * N * 4), pc = e.alloc(4);
+      for (const weighted of [false, true]) {
+        const want = cceProbsRef(p, labels, M, N, EPS, weighted ? w : undefined);
+        const loss = e.k.f32_cce_probs(pd, pp, pl, M, N, weighted ? pw : 0, pc, EPS);
+        const what = `f32_cce_probs ${M}×${N} weighted=${weighted}`;
+        assertClose([loss], [want.loss], LOSS_TOL.atol, LOSS_TOL.rtol, `${what} loss`);
+        assertClose(get(e, pd, M * N), want.grad, gradAtol(M), 1e-5, `${what} dp`);
+        expect(e.i32[pc >> 2], `${what} correct`).toBe(want.correct);
+      }
+      release(e, pp, pl, pw, pd, pc);
+    }
+  });
+
+  it('f32_cce_probs › p = 0 and p = 1 are clamped: finite loss, gradient 0 where clamped', () => {
+    // row 0: p_y = 0 → −log(eps), gradient 0 (clamped); row 1: p_y = ½ → ln 2, gradient −1/(2·½) = −1.
+    const pp = put(e, Float32Array.of(0, 1, 0.5, 0.5)), pl = e.upload(Int32Array.of(0, 1)), pd = e.alloc(16);
+    const loss = e.k.f32_cce_probs(pd, pp, pl, 2, 2, 0, 0, EPS);
+    assertClose([loss], [(-Math.log(EPS) + Math.LN2) / 2], 1e-6, 1e-6, 'cce clamp loss');
+    expect(Array.from(get(e, pd, 4))).toEqual([0, 0, 0, -1]);
+    release(e, pp, pl, pd);
+  });
 
   it('f32_softmax_xent › hand case: logits [0, 0], label 0, M = 2 → ln 2, gradient [−0.25, 0.25] per row', () => {
     // softmax([0, 0]) = [½, ½]; l = logsumexp − z_0 = ln(e⁰ + e⁰) − 0 = ln 2 per row, mean ln 2.

@@ -162,7 +162,7 @@ describe('real data', () => {
     'Fashion-MNIST, 784-256-128-10 ReLU, Adam 1e-3, batch 128, 10 epochs: test accuracy ≥ 0.885', async () => {
       const { train, test } = nn.datasets.fashionMnist();
       const m = nn.sequential({ inputShape: [784], seed: 42 }, [
-        nn.dense(256, { activation: 'relu', init: 'heNormal' }), nn.dense(128, { activation: 'relu', init: 'heNormal' }), nn.dense(10),
+        nn.dense(256, { activation: 'relu' }), nn.dense(128, { activation: 'relu' }), nn.dense(10),
       ]);
       m.compile({ loss: 'softmaxCrossEntropy', optimizer: nn.adam({ lr: 1e-3 }), metrics: ['accuracy'] });
       await m.fit(train.x, train.y, { epochs: 10, batchSize: 128 });

@@ -231,3 +231,17 @@ export function nllRef(logp: ArrayLike<number>, labels: ArrayLike<number>, M: nu
   }
   return { loss: s / M, grad, correct };
 }
+
+/** −Σ_i w[y_i]·log(clamp(p[i, y_i], eps, 1 − eps)) / M; grad −w/(M·p) at the label, 0 where clamped. */
+export function cceProbsRef(p: ArrayLike<number>, labels: ArrayLike<number>, M: number, N: number, eps: number,
+                            w?: ArrayLike<number>): LossRef & { correct: number } {
+  const grad = new Float64Array(M * N);
+  let s = 0, correct = 0;
+  for (let i = 0; i < M; i++) {
+    const y = labels[i], wy = w ? w[y] : 1, v = p[i * N + y], c = Math.min(Math.max(v, eps), 1 - eps);
+    s -= wy * Math.log(c);
+    grad[i * N + y] = c === v ? -wy / (M * v) : 0;
+    if (argmax(p, i, N) === y) correct++;
+  }
+  return { loss: s / M, grad, correct };
+}
