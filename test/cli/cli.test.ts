@@ -1,0 +1,94 @@
+// The built CLI as a child process: output, exit codes and files.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const CLI = new URL('../../build/src/cli.js', import.meta.url).pathname;
+const run = (args: string[], cwd?: string) => spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+
+describe('simdnn CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'simdnn-cli-'));
+  const model = join(dir, 'm.simdnn');
+
+  it('train (the README main command) trains on the MNIST digits, prints epochs and test accuracy, saves the model', () => {
+    const r = run(['train', '--epochs', '2', '--out', model]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wasm (relaxed|simd)/);
+    expect(r.stdout).toMatch(/epoch 1\/2 · loss [\d.]+ · accuracy [\d.]+/);
+    expect(r.stdout).toMatch(/epoch 2\/2/);
+    const acc = Number(/test: loss [\d.]+ · accuracy ([\d.]+)/.exec(r.stdout)![1]);
+    expect(acc).toBeGreaterThan(0.85);
+    expect(existsSync(model)).toBe(true);
+  });
+
+  it('train --json prints machine-readable lines', () => {
+    const r = run(['train', '--epochs', '1', '--layers', '32', '--json', '--out', join(dir, 'j.simdnn')]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0].event).toBe('start');
+    expect(lines[1]).toMatchObject({ event: 'epoch', epoch: 1 });
+    expect(lines.at(-1).event).toBe('done');
+    expect(lines.at(-1).test.accuracy).toBeGreaterThan(0.5);
+  });
+
+  it('info, eval and predict on the saved model', () => {
+    const info = run(['info', model, '--json']);
+    expect(info.status, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ inputShape: [784], epoch: 2, loss: 'softmaxCrossEntropy', optimizer: 'adam' });
+    const ev = run(['eval', model, '--json']);
+    expect(ev.status, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout).accuracy).toBeGreaterThan(0.85);
+    const csv = join(dir, 'in.csv');
+    writeFileSync(csv, Array.from({ length: 784 }, (_, i) => `p${i}`).join(',') + '\n' + new Array(784).fill(0).join(',') + '\n');
+    const out = join(dir, 'out.csv');
+    const pr = run(['predict', model, csv, '--out', out]);
+    expect(pr.status, pr.stderr).toBe(0);
+    const rows = readFileSync(out, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe([...Array.from({ length: 10 }, (_, j) => `out${j}`), 'class'].join(','));
+    expect(rows.length).toBe(2);
+  });
+
+  it('trains a CSV regression (Boston housing) with --target', () => {
+    const r = run(['train', '--data', new URL('../../../shared/data/boston-housing.csv', import.meta.url).pathname, '--target', 'medv',
+      '--layers', '64,64', '--epochs', '60', '--batch-size', '16', '--out', join(dir, 'b.simdnn')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(Number(/r2 (-?[\d.]+)/.exec(r.stdout.split('test:')[1])![1])).toBeGreaterThan(0.7);
+  });
+
+  it('gradcheck prints the max relative error per parameter tensor', () => {
+    const r = run(['gradcheck']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/dense_1\/kernel\s+\d\.\d+e-\d+/);
+  });
+
+  it.each([
+    [['train', '--lr', '-1'], 2, /--lr must be > 0, got "-1"/],
+    [['train', '--epochs', '0'], 2, /--epochs must be an integer ≥ 1/],
+    [['train', '--optimizer', 'lbfgs'], 2, /Allowed choices are sgd/],
+    [['frobnicate'], 2, /unknown command/],
+    [['train', '--data', 'nowhere.csv'], 2, /needs --target/],
+    [['info', '/nonexistent/m.simdnn'], 1, /error: loadModel: cannot read/],
+  ])('%j exits %i with an error and a hint', (args, code, msg) => {
+    const r = run(args as string[]);
+    expect(r.status).toBe(code);
+    expect(r.stderr).toMatch(msg);
+    if (code === 1) expect(r.stderr).toMatch(/^hint: /m);
+    expect(r.stderr).not.toMatch(/    at /);
+  });
+
+  it('--verbose adds the stack; a corrupt model file is a ModelFormatError', () => {
+    const bad = join(dir, 'bad.simdnn');
+    writeFileSync(bad, Buffer.from([255, 255, 255, 255, 0, 0, 0, 0, 1, 2]));
+    const r = run(['info', bad, '--verbose']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/error: safetensors: header length/);
+    expect(r.stderr).toMatch(/    at /);
+  });
+
+  it('--help lists the commands', () => {
+    const out = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
+    for (const c of ['train', 'eval', 'predict', 'info', 'gradcheck', 'bench']) expect(out).toMatch(new RegExp(`\\n  ${c}`));
+  });
+});
