@@ -101,12 +101,8 @@ export function f32_softmax_xent(dlogits: usize, logits: usize, labels: usize, M
     const zr = logits + <usize>r * <usize>N * 4;
     const label = load<i32>(labels + <usize>r * 4);
     const y = clamp_label(label, N);
-    let m: f32 = load<f32>(zr);
-    let arg = 0;
-    for (let j = 1; j < N; j++) {
-      const v = load<f32>(zr + <usize>j * 4);
-      if (v > m) { m = v; arg = j; }
-    }
+    const arg = row_argmax(zr, N);
+    const m = load<f32>(zr + <usize>arg * 4);
     if (arg == label) hits++;
     const zy = load<f32>(zr + <usize>y * 4);
     const w: f64 = classWeights != 0 ? <f64>load<f32>(classWeights + <usize>y * 4) : 1.0;
@@ -150,6 +146,17 @@ export function f32_cce_probs(dp: usize, p: usize, labels: usize, M: i32, N: i32
   return picked_loss(dp, p, labels, M, N, classWeights, correct, true, eps);
 }
 
+// Index of the first maximum of a row of N floats.
+@inline function row_argmax(row: usize, N: i32): i32 {
+  let m: f32 = load<f32>(row);
+  let arg = 0;
+  for (let j = 1; j < N; j++) {
+    const v = load<f32>(row + <usize>j * 4);
+    if (v > m) { m = v; arg = j; }
+  }
+  return arg;
+}
+
 // The loss of the label's entry of each row: −w·v (log-probabilities) or −w·log(clamp(v)).
 @inline function picked_loss(dout: usize, pred: usize, labels: usize, M: i32, N: i32,
                              classWeights: usize, correct: usize, probs: bool, eps: f32): f64 {
@@ -164,13 +171,7 @@ export function f32_cce_probs(dp: usize, p: usize, labels: usize, M: i32, N: i32
     const lr = pred + <usize>r * <usize>N * 4;
     const label = load<i32>(labels + <usize>r * 4);
     const y = clamp_label(label, N);
-    let m: f32 = load<f32>(lr);
-    let arg = 0;
-    for (let j = 1; j < N; j++) {
-      const v = load<f32>(lr + <usize>j * 4);
-      if (v > m) { m = v; arg = j; }
-    }
-    if (arg == label) hits++;
+    if (row_argmax(lr, N) == label) hits++;
     const w: f64 = classWeights != 0 ? <f64>load<f32>(classWeights + <usize>y * 4) : 1.0;
     const v = <f64>load<f32>(lr + <usize>y * 4);
     let g: f64 = -w * invM;
