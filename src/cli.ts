@@ -87,14 +87,14 @@ async function train(o: Record<string, any>): Promise<void> {
   const out = (s: string) => (o.json ? undefined : console.log(s));
   const json = (obj: object) => (o.json ? console.log(JSON.stringify(obj)) : undefined);
   const hidden: number[] = o.layers;
-  const model = nn.sequential({ inputShape: data.inputShape, seed: o.seed }, [
+  const model = nn.sequential({ inputShape: data.inputShape, seed: o.seed, threads: o.threads }, [
     ...hidden.map((u) => nn.dense(u, { activation: o.activation, init: o.activation === 'relu' ? 'heNormal' : 'glorotUniform' })),
     nn.dense(data.outputs, { activation: loss === 'categoricalCrossEntropy' ? 'softmax' : loss === 'nll' ? 'logSoftmax' : 'identity' }),
   ]);
   model.compile({ loss, optimizer: makeOptimizer(o.optimizer, o.lr), metrics: data.classify ? ['accuracy'] : ['mae', 'r2'] });
-  out(`${nn.backendInfo()}\ndata: ${data.name}`);
+  out(`${nn.backendInfo()} · ${o.threads} thread${o.threads > 1 ? 's' : ''}\ndata: ${data.name}`);
   if (!o.json) model.summary();
-  json({ event: 'start', backend: nn.backendInfo(), data: data.name, params: model.trainableSize });
+  json({ event: 'start', backend: nn.backendInfo(), threads: o.threads, data: data.name, params: model.trainableSize });
   const callbacks = o.json
     ? [nn.callbacks.lambda({ onEpochEnd: (epoch: number, logs: Record<string, number>) => json({ event: 'epoch', epoch: epoch + 1, ...logs }) })]
     : [nn.callbacks.progressBar({ stream: process.stdout })];
@@ -209,6 +209,7 @@ export function program(): Command {
     .addOption(new Option('--sampling <how>', 'batch sampling').default('shuffle').choices(['shuffle', 'replacement', 'sequential']))
     .option('--validation-split <f>', 'fraction held out for validation', num('--validation-split', (n) => n >= 0 && n < 1, 'in [0, 1)'), 0)
     .option('--seed <n>', 'seed for initialisation, shuffling and dropout', int('--seed', 0), 42)
+    .option('--threads <n>', 'threads for the large gemms (worker_threads on shared wasm memory)', int('--threads'), 1)
     .option('--out <file>', 'where to save the model', 'model.simdnn')
     .option('--json', 'machine-readable lines')
     .action(train);

@@ -241,5 +241,5 @@ export function init(opts: EngineOptions = {}): Engine {
 export function backendInfo(): string {
   const e = engine();
   const what = { relaxed: 'relaxed (f32x4 + relaxed_madd FMA)', simd: 'simd (f32x4)', scalar: 'scalar (no SIMD)' }[e.isa];
-  return `simdnn · wasm ${what} · 1 thread · Node ${process.version}`;
+  return `simdnn · wasm ${what} · Node ${process.version}`;
 }

@@ -57,6 +57,21 @@ describe('simdnn CLI', () => {
     expect(Number(/r2 (-?[\d.]+)/.exec(r.stdout.split('test:')[1])![1])).toBeGreaterThan(0.7);
   });
 
+  it('train --threads 2 uses worker threads and gives the same weights as 1 thread', async () => {
+    const nn = await import('../../src/index.js');
+    const common = ['train', '--epochs', '1', '--layers', '64', '--batch-size', '256', '--optimizer', 'sgd', '--seed', '3'];
+    const one = run([...common, '--out', join(dir, 't1.simdnn')]);
+    const two = run([...common, '--threads', '2', '--out', join(dir, 't2.simdnn')]);
+    expect(one.status, one.stderr).toBe(0);
+    expect(two.status, two.stderr).toBe(0);
+    expect(one.stdout).toMatch(/· 1 thread\n/);
+    expect(two.stdout).toMatch(/· 2 threads\n/);
+    const w = (f: string) => [...nn.loadModelSync(join(dir, f)).getWeights().values()].map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength));
+    const [a, b] = [w('t1.simdnn'), w('t2.simdnn')];
+    expect(a.length).toBe(4);
+    a.forEach((t, i) => expect(t.equals(b[i])).toBe(true));
+  });
+
   it('gradcheck prints the max relative error per parameter tensor', () => {
     const r = run(['gradcheck']);
     expect(r.status, r.stderr).toBe(0);
@@ -66,6 +81,8 @@ describe('simdnn CLI', () => {
   it.each([
     [['train', '--lr', '-1'], 2, /--lr must be > 0, got "-1"/],
     [['train', '--epochs', '0'], 2, /--epochs must be an integer ≥ 1/],
+    [['train', '--threads', '1.5'], 2, /--threads must be an integer ≥ 1, got "1.5"/],
+    [['train', '--threads', '65'], 1, /threads is 65; it must be an integer in \[1, 64\]/],
     [['train', '--optimizer', 'lbfgs'], 2, /Allowed choices are sgd/],
     [['frobnicate'], 2, /unknown command/],
     [['train', '--data', 'nowhere.csv'], 2, /needs --target/],

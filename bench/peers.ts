@@ -1,0 +1,128 @@
+// The JavaScript peers' runners for the compared workloads: TensorFlow.js 4.22 (wasm and cpu
+// backends) and brain.js. Same network, loss, optimizer and batch as simdnn's runner
+// (workloads.ts); data is converted before the clock starts. PyTorch's runner is compare_torch.py.
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import * as nn from '../src/index.js';
+import { LR, MOMENTUM, WARMUP_BATCHES, W3, best, type RunResult, type Workload } from './workloads.js';
+
+const require = createRequire(import.meta.url);
+
+/** Fashion-MNIST as floats in [0, 1] (the conversion every peer needs, untimed). */
+function floats() {
+  const { train, test } = nn.datasets.fashionMnist();
+  const f = (x: Uint8Array) => Float32Array.from(x, (v) => v / 255);
+  return { xTrain: f(train.x.data as Uint8Array), yTrain: train.y as Int32Array, xTest: f(test.x.data as Uint8Array), yTest: test.y as Int32Array };
+}
+
+function argmaxAccuracy(out: Float32Array, labels: Int32Array, N = 10): number {
+  let hits = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let b = 0;
+    for (let j = 1; j < N; j++) if (out[i * N + j] > out[i * N + b]) b = j;
+    if (b === labels[i]) hits++;
+  }
+  return hits / labels.length;
+}
+
+/** A deterministic permutation (xorshift), so every peer sees its samples in a shuffled order. */
+function permutation(n: number, seed = 42): Uint32Array {
+  const p = Uint32Array.from({ length: n }, (_, i) => i);
+  let s = seed >>> 0 || 1;
+  for (let i = n - 1; i > 0; i--) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    const j = s % (i + 1);
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}
+
+export async function runTfjs(w: Workload, backend: 'wasm' | 'cpu', budgetSec: number): Promise<RunResult> {
+  const tf = await import('@tensorflow/tfjs');
+  if (backend === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + '/');
+  }
+  await tf.setBackend(backend);
+  await tf.ready();
+  const d = floats();
+  const n = d.yTrain.length;
+  const xAll = tf.tensor2d(d.xTrain, [n, 784]);
+  const yAll = tf.oneHot(tf.tensor1d(d.yTrain, 'int32'), 10).toFloat();
+  const build = () => {
+    const m = tf.sequential();
+    w.hidden.forEach((h, i) => m.add(tf.layers.dense({ units: h, activation: 'relu', ...(i === 0 ? { inputShape: [784] } : {}) })));
+    m.add(tf.layers.dense({ units: 10 }));
+    m.compile({ optimizer: tf.train.momentum(LR, MOMENTUM), loss: (y: any, logits: any) => tf.losses.softmaxCrossEntropy(y, logits) });
+    return m;
+  };
+  // Batches are sliced out before the clock starts (data loading excluded); order is shuffled.
+  const perm = permutation(n);
+  const idx = tf.tensor1d(Int32Array.from(perm), 'int32');
+  const xs = tf.gather(xAll, idx), ys = tf.gather(yAll, idx);
+  const steps = Math.ceil(n / w.batch);
+  const batches: [any, any][] = [];
+  for (let s = 0; s < steps; s++) {
+    const rows = Math.min(w.batch, n - s * w.batch);
+    batches.push([xs.slice([s * w.batch, 0], [rows, 784]), ys.slice([s * w.batch, 0], [rows, 10])]);
+  }
+  const warm = build();
+  for (let s = 0; s < Math.min(WARMUP_BATCHES, steps); s++) await warm.trainOnBatch(batches[s][0], batches[s][1]);
+  warm.dispose();
+  const m = build();
+  let samples = 0;
+  const t0 = performance.now();
+  for (const [x, y] of batches) {
+    await m.trainOnBatch(x, y);
+    samples += x.shape[0];
+    if ((performance.now() - t0) / 1000 > budgetSec) break;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const xTest = tf.tensor2d(d.xTest, [d.yTest.length, 784]);
+  const predict = () => { const p = m.predict(xTest, { batchSize: W3.batch }) as any; const v = p.dataSync() as Float32Array; p.dispose(); return v; };
+  const r: RunResult = {
+    lib: `tfjs-${backend}`, workload: w.name, samplesPerSec: samples / seconds, seconds, samples,
+    epochFraction: samples / n, testAccuracy: argmaxAccuracy(predict(), d.yTest),
+  };
+  if (w.name === 'W1') r.inferSamplesPerSec = d.yTest.length / await best(backend === 'cpu' ? 1 : 3, predict);
+  return r;
+}
+
+/**
+ * brain.js trains one sample at a time (its `train` has no batch option) and uses one activation
+ * for every layer, output included; it is given the same widths, ReLU, lr and momentum.
+ */
+export async function runBrain(w: Workload, budgetSec: number): Promise<RunResult> {
+  const brain = require('brain.js');
+  const d = floats();
+  const n = d.yTrain.length;
+  const perm = permutation(n);
+  const sample = (i: number) => {
+    const out = new Float32Array(10); out[d.yTrain[i]] = 1;
+    return { input: d.xTrain.subarray(i * 784, (i + 1) * 784), output: out };
+  };
+  const data = Array.from(perm, sample);
+  const opts = { iterations: 1, learningRate: LR, momentum: MOMENTUM, errorThresh: 0, log: false };
+  const make = () => new brain.NeuralNetwork({ hiddenLayers: w.hidden, activation: 'relu' });
+  make().train(data.slice(0, WARMUP_BATCHES * w.batch), opts);
+  const net = make();
+  const chunk = 1000;
+  let samples = 0;
+  const t0 = performance.now();
+  while (samples < n && (performance.now() - t0) / 1000 <= budgetSec) {
+    net.train(data.slice(samples, samples + chunk), opts);
+    samples = Math.min(n, samples + chunk);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const predict = () => {
+    const out = new Float32Array(d.yTest.length * 10);
+    for (let i = 0; i < d.yTest.length; i++) out.set(net.run(d.xTest.subarray(i * 784, (i + 1) * 784)), i * 10);
+    return out;
+  };
+  const r: RunResult = {
+    lib: 'brain.js', workload: w.name, samplesPerSec: samples / seconds, seconds, samples,
+    epochFraction: samples / n, testAccuracy: argmaxAccuracy(predict(), d.yTest),
+  };
+  if (w.name === 'W1') r.inferSamplesPerSec = d.yTest.length / await best(1, predict);
+  return r;
+}
