@@ -205,6 +205,61 @@ function kernel_simd(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32,
   if (MR >= 6 && mr > 5) store_row(c + 5 * ld, vacc5x0123, vacc5x4567, nr, accumulate);
 }
 
+// Up to MR rows of C [+]= A·B over a KC block with B read in place (B rows contiguous, row stride
+// rsB): the arithmetic of kernel_simd, lane for lane, so results do not depend on which path (or
+// which thread's row slice) computed them. A column tail (nr < NR) is copied, zero-padded, through
+// the (then unused) A workspace so nothing past B is read.
+function kernel_direct(kc: i32, a: usize, rsA: i32, csA: i32, b: usize, rsB: i32, c: usize, ldc: i32,
+                       mr: i32, nr: i32, accumulate: bool, bias: usize): void {
+  let vb0 = f32x4.splat(0);
+  let vb1 = vb0;
+  if (bias != 0) {
+    for (let j = 0; j < NR; j++) store<f32>(wsBias + <usize>j * 4, j < nr ? load<f32>(bias + <usize>j * 4) : 0);
+    vb0 = v128.load(wsBias);
+    vb1 = v128.load(wsBias, 16);
+  }
+  let vacc0x0123 = vb0, vacc0x4567 = vb1;
+  let vacc1x0123 = vb0, vacc1x4567 = vb1;
+  let vacc2x0123 = vb0, vacc2x4567 = vb1;
+  let vacc3x0123 = vb0, vacc3x4567 = vb1;
+  const sa = <usize>rsA * 4, ka = <usize>csA * 4, kb = <usize>rsB * 4;
+  const a1 = mr > 1 ? a + sa : a, a2 = mr > 2 ? a + 2 * sa : a, a3 = mr > 3 ? a + 3 * sa : a;
+  let pb = b;
+  if (nr < NR) {
+    for (let j = 0; j < NR; j++) store<f32>(wsA + <usize>j * 4, 0);
+  }
+  for (let k = 0; k < kc; k++) {
+    let vb0123: v128, vb4567: v128;
+    if (nr == NR) {
+      vb0123 = v128.load(pb);
+      vb4567 = v128.load(pb, 16);
+    } else {
+      for (let j = 0; j < nr; j++) store<f32>(wsA + <usize>j * 4, load<f32>(pb + <usize>j * 4));
+      vb0123 = v128.load(wsA);
+      vb4567 = v128.load(wsA, 16);
+    }
+    const o = <usize>k * ka;
+    let va = v128.load32_splat(a + o);
+    vacc0x0123 = madd(va, vb0123, vacc0x0123);
+    vacc0x4567 = madd(va, vb4567, vacc0x4567);
+    va = v128.load32_splat(a1 + o);
+    vacc1x0123 = madd(va, vb0123, vacc1x0123);
+    vacc1x4567 = madd(va, vb4567, vacc1x4567);
+    va = v128.load32_splat(a2 + o);
+    vacc2x0123 = madd(va, vb0123, vacc2x0123);
+    vacc2x4567 = madd(va, vb4567, vacc2x4567);
+    va = v128.load32_splat(a3 + o);
+    vacc3x0123 = madd(va, vb0123, vacc3x0123);
+    vacc3x4567 = madd(va, vb4567, vacc3x4567);
+    pb += kb;
+  }
+  const ld = <usize>ldc * 4;
+  store_row(c, vacc0x0123, vacc0x4567, nr, accumulate);
+  if (mr > 1) store_row(c + ld, vacc1x0123, vacc1x4567, nr, accumulate);
+  if (mr > 2) store_row(c + 2 * ld, vacc2x0123, vacc2x4567, nr, accumulate);
+  if (mr > 3) store_row(c + 3 * ld, vacc3x0123, vacc3x4567, nr, accumulate);
+}
+
 // ---- drivers -------------------------------------------------------------------------------
 
 // Applies the activation to rows of a finished block, first saving the pre-activation to z.
@@ -226,6 +281,19 @@ function gemm_packed(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
     return;
   }
   const post = act != 0 || z != 0;
+  if (M <= MR && csB == 1) {
+    // A few rows (batch 1–4): packing B would cost as much as the product; read it in place.
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = imin(KC, K - pc);
+      const ap = a + <usize>(pc * csA) * 4, bp = b + <usize>(pc * rsB) * 4;
+      for (let j = 0; j < N; j += NR) {
+        kernel_direct(kc, ap, rsA, csA, bp + <usize>j * 4, rsB, c + <usize>j * 4, N, M, imin(NR, N - j),
+                      accumulate || pc > 0, pc == 0 && bias != 0 ? bias + <usize>j * 4 : 0);
+      }
+    }
+    if (post) epilogue(c, N, M, N, act, alpha, z);
+    return;
+  }
   for (let jc = 0; jc < N; jc += NC) {
     const nc = imin(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {

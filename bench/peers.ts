@@ -89,8 +89,10 @@ export async function runTfjs(w: Workload, backend: 'wasm' | 'cpu', budgetSec: n
 }
 
 /**
- * brain.js trains one sample at a time (its `train` has no batch option) and uses one activation
- * for every layer, output included; it is given the same widths, ReLU, lr and momentum.
+ * brain.js trains one sample at a time (its `train` has no batch option) and applies one
+ * activation to every layer, output included: with ReLU the 10 outputs die at once (accuracy 0.1),
+ * so it gets sigmoid, with the same widths, lr and momentum. It reads plain arrays (a typed-array
+ * output is taken for a key-value object).
  */
 export async function runBrain(w: Workload, budgetSec: number): Promise<RunResult> {
   const brain = require('brain.js');
@@ -98,12 +100,12 @@ export async function runBrain(w: Workload, budgetSec: number): Promise<RunResul
   const n = d.yTrain.length;
   const perm = permutation(n);
   const sample = (i: number) => {
-    const out = new Float32Array(10); out[d.yTrain[i]] = 1;
-    return { input: d.xTrain.subarray(i * 784, (i + 1) * 784), output: out };
+    const out = new Array<number>(10).fill(0); out[d.yTrain[i]] = 1;
+    return { input: Array.from(d.xTrain.subarray(i * 784, (i + 1) * 784)), output: out };
   };
   const data = Array.from(perm, sample);
-  const opts = { iterations: 1, learningRate: LR, momentum: MOMENTUM, errorThresh: 0, log: false };
-  const make = () => new brain.NeuralNetwork({ hiddenLayers: w.hidden, activation: 'relu' });
+  const opts = { iterations: 1, learningRate: LR, momentum: MOMENTUM, errorThresh: 1e-9, log: false };
+  const make = () => new brain.NeuralNetwork({ hiddenLayers: w.hidden, activation: 'sigmoid' });
   make().train(data.slice(0, WARMUP_BATCHES * w.batch), opts);
   const net = make();
   const chunk = 1000;
@@ -116,7 +118,7 @@ export async function runBrain(w: Workload, budgetSec: number): Promise<RunResul
   const seconds = (performance.now() - t0) / 1000;
   const predict = () => {
     const out = new Float32Array(d.yTest.length * 10);
-    for (let i = 0; i < d.yTest.length; i++) out.set(net.run(d.xTest.subarray(i * 784, (i + 1) * 784)), i * 10);
+    for (let i = 0; i < d.yTest.length; i++) out.set(net.run(Array.from(d.xTest.subarray(i * 784, (i + 1) * 784))), i * 10);
     return out;
   };
   const r: RunResult = {

@@ -1,0 +1,64 @@
+// bench/scaling: simdnn training samples/s over batch size and hidden width (784-w-10 ReLU, SGD
+// momentum, Fashion-MNIST), so users see how cost grows with work. Writes build/bench/scaling.json
+// and scaling.svg.   node build/bench/scaling.js [--threads 1] [--seconds 0.6]
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as nn from '../src/index.js';
+import { writeJson } from './common.js';
+import { lineChart } from './svg.js';
+import { LR, MOMENTUM } from './workloads.js';
+
+export const BATCHES = [1, 8, 32, 128, 512], WIDTHS = [64, 256, 1024];
+
+/** Samples/s of training steps on `x`, after a short warm-up, over about `seconds`. */
+async function samplesPerSec(x: nn.Tensor<Uint8Array>, y: Int32Array, width: number, batch: number, threads: number, seconds: number): Promise<number> {
+  const m = nn.sequential({ inputShape: [784], seed: 1, threads }, [nn.dense(width, { activation: 'relu' }), nn.dense(10)])
+    .compile({ loss: 'softmaxCrossEntropy', optimizer: nn.sgd({ lr: LR, momentum: MOMENTUM }) });
+  let t0 = 0, samples = 0, warm = 0;
+  await m.fit(x, y, {
+    epochs: 1000, batchSize: batch,
+    callbacks: [nn.callbacks.lambda({
+      onBatchEnd: (_s, logs, ctx) => {
+        if (warm < 3) { if (++warm === 3) t0 = performance.now(); return; }
+        samples += logs.size;
+        if (performance.now() - t0 > seconds * 1000) ctx.stopTraining = true;
+      },
+    })],
+  });
+  const sec = (performance.now() - t0) / 1000;
+  m.dispose();
+  return samples / sec;
+}
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+export async function scaling(): Promise<void> {
+  const threads = arg('--threads', 1), seconds = arg('--seconds', 0.6);
+  const { train } = nn.datasets.fashionMnist();
+  const x = train.x.slice(0, 8192) as nn.Tensor<Uint8Array>, y = (train.y as Int32Array).subarray(0, 8192);
+  console.log(`${nn.backendInfo()} · ${threads} thread(s) · training samples/s of 784-w-10 ReLU`);
+  console.log(`${'width \\ batch'.padEnd(14)}${BATCHES.map((b) => String(b).padStart(10)).join('')}`);
+  const rows: { width: number; batch: number; samplesPerSec: number; gflops: number }[] = [];
+  for (const width of WIDTHS) {
+    const cells: string[] = [];
+    for (const batch of BATCHES) {
+      const sps = await samplesPerSec(x, y, width, batch, threads, seconds);
+      // forward 2·(784w + 10w), weight gradients as much again, input gradient of the last layer 2·10w.
+      const gflops = (sps * (4 * (784 * width + 10 * width) + 2 * 10 * width)) / 1e9;
+      rows.push({ width, batch, samplesPerSec: sps, gflops });
+      cells.push(sps.toFixed(0).padStart(10));
+    }
+    console.log(`${String(width).padEnd(14)}${cells.join('')}`);
+  }
+  writeJson('scaling.json', { backend: nn.backendInfo(), threads, rows });
+  const svg = lineChart(`simdnn training samples/s, 784-w-10 ReLU (${threads} thread${threads > 1 ? 's' : ''})`, 'batch size', 'samples/s',
+    BATCHES, WIDTHS.map((w) => ({ name: `width ${w}`, ys: BATCHES.map((b) => rows.find((r) => r.width === w && r.batch === b)!.samplesPerSec) })));
+  const path = new URL('../../build/bench/scaling.svg', import.meta.url);
+  writeFileSync(path, svg);
+  console.log(`wrote build/bench/scaling.json and ${fileURLToPath(path)}`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await scaling();
