@@ -72,7 +72,7 @@ export async function download(name: string, opts: DownloadOptions = {}): Promis
     } else {
       bytes = await fetchBytes(url, offline, (received, total) => opts.onProgress?.({ file, url, status: 'fetching', received, total }));
       const got = md5(bytes);
-      if (got !== want) throw new DownloadError(`download: ${url} has md5 ${got} (${bytes.length} bytes); expected ${want}; nothing was written`);
+      if (got !== want) throw new DownloadError(`download: ${url} has md5 ${got} (${bytes.length} bytes); expected ${want}; it was not saved`);
       mkdirSync(dir, { recursive: true });
       writeAtomic(path, bytes, 'download');
       status = 'downloaded';

@@ -77,7 +77,7 @@ describe.skipIf(!HAVE_DEBIAN_FASHION && !process.env.CI)('download fashion-mnist
     const err = await download('fashion-mnist', { dir: d, baseUrl: `${s.url}/mirror` }).catch((e) => e);
     expect(err).toBeInstanceOf(DownloadError);
     expect(err.message).toBe(`download: ${s.url}/mirror/t10k-labels-idx1-ubyte.gz has md5 ${md5(bad)} (${bad.length} bytes); ` +
-      `expected ${FM_MD5['t10k-labels-idx1-ubyte.gz']}; nothing was written`);
+      `expected ${FM_MD5['t10k-labels-idx1-ubyte.gz']}; it was not saved`);
     expect(readdirSync(d).sort()).toEqual(['t10k-images-idx3-ubyte.gz', 'train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz']);
   });
 });
@@ -89,7 +89,7 @@ describe('download: errors', () => {
     const err = await download('fashion-mnist', { dir: d, baseUrl: `${s.url}/mirror` }).catch((e) => e);
     expect(err).toBeInstanceOf(DownloadError);
     expect(err.message).toBe(`download: ${s.url}/mirror/train-images-idx3-ubyte.gz has md5 ${md5(Buffer.from('<html>moved</html>'))} (18 bytes); ` +
-      `expected ${FM_MD5['train-images-idx3-ubyte.gz']}; nothing was written`);
+      `expected ${FM_MD5['train-images-idx3-ubyte.gz']}; it was not saved`);
     expect(existsSync(d)).toBe(false);
   });
 
