@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The simdnn command line: train, eval, predict, info, gradcheck, bench.
+// The simdnn command line: train, eval, predict, info, gradcheck, bench, download.
 // Errors print `error: …` and `hint: …` and exit 1; usage errors exit 2; --verbose adds the stack.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 // Node 20 accepts the relaxed-SIMD build only with this V8 flag; it must be set before any wasm
 // module is compiled (Node 22+ accepts relaxed SIMD by default).
@@ -13,9 +13,12 @@ const nn = await import('./index.js');
 type Model = InstanceType<typeof nn.Sequential>;
 
 const HINTS: [RegExp, string][] = [
-  [/fashionMnist: the files/, 'apt-get install dataset-fashion-mnist, or pass --data <folder with the IDX files>'],
+  [/fashionMnist: the files/, 'simdnn download fashion-mnist, apt-get install dataset-fashion-mnist, or pass --data <folder with the IDX files>'],
   [/cannot read/, 'check the path and its permissions'],
   [/not a column/, 'pass --target with one of the columns listed'],
+  [/^download: (could not fetch|the connection)/, 'check the internet connection, or pass --base-url <mirror>'],
+  [/^download: GET .* answered HTTP/, '--base-url must be the URL of a folder holding the four .gz files'],
+  [/^download: .* has md5/, 'the server sent other bytes than the published file; try again, or pass --base-url <mirror>'],
   [/isa/, 'use --isa simd or --isa scalar, or run on Node 22+ for relaxed SIMD'],
 ];
 
@@ -175,6 +178,28 @@ async function gradcheck(o: Record<string, any>): Promise<void> {
   if (r.maxReference > 1e-6) throw new Error(`gradient check failed: max relative error ${r.maxReference} > 1e-6`);
 }
 
+/** Progress on stdout: a redrawn line per file on a terminal, then one line when it is checked. */
+async function download(name: string, o: Record<string, any>): Promise<void> {
+  const tty = Boolean(process.stdout.isTTY);
+  const size = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`);
+  let lastDraw = 0;
+  const r = await nn.datasets.download(name, {
+    dir: o.dir, baseUrl: o.baseUrl,
+    onProgress: (p) => {
+      if (p.status === 'fetching') {
+        const now = performance.now();
+        if (!tty || now - lastDraw < 100) return;
+        lastDraw = now;
+        process.stdout.write(`\r  ${p.file}  ${size(p.received)}${p.total ? ` of ${size(p.total)}` : ''} `);
+      } else {
+        const what = p.status === 'present' ? 'already there' : `downloaded from ${p.url}`;
+        process.stdout.write(`${tty ? '\r\x1b[K' : ''}  ${p.file}  ${size(p.received)}  ${what}, md5 ok\n`);
+      }
+    },
+  });
+  console.log(`${name} is in ${r.dir}; train on it with: simdnn train --data ${r.dir}`);
+}
+
 async function bench(o: Record<string, any>): Promise<void> {
   const { runBench } = await import('./bench.js');
   const r = runBench({ isas: o.isa ? [o.isa] : undefined, quick: o.quick });
@@ -235,6 +260,12 @@ export function program(): Command {
     .option('--quick', 'fewer shapes, shorter timing')
     .option('--json', 'machine-readable output')
     .action(bench);
+  p.command('download')
+    .description('fetch the canonical IDX files of a data set, md5-checked, into ~/.cache/simdnn/<dataset>')
+    .addArgument(new Argument('<dataset>', 'the data set').choices(Object.keys(nn.datasets.DOWNLOADS)))
+    .option('--dir <dir>', 'where to put them (default: $SIMDNN_DATA/<dataset> if set, else ~/.cache/simdnn/<dataset>)')
+    .option('--base-url <url>', 'a mirror: the URL of a folder holding the four .gz files')
+    .action(download);
   return p;
 }
 

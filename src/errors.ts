@@ -14,6 +14,8 @@ export class ConfigError extends SimdnnError {}
 export class ModelFormatError extends SimdnnError {}
 /** A data file (IDX, CSV) is malformed. */
 export class DataFormatError extends SimdnnError {}
+/** A download failed: network, HTTP status or checksum. */
+export class DownloadError extends SimdnnError {}
 /** Training produced a non-finite value. */
 export class NumericError extends SimdnnError {}
 /** A memory request cannot be met within the wasm32 limit of 4 GiB. */

