@@ -24,13 +24,20 @@
 }
 
 // Effective gradient of four lanes; same arithmetic as geff. `one` holds 1.0 in each lane.
-@inline function geff4(g: v128, th: v128, vgs: v128, vhi: v128, vlo: v128, vl1: v128, vl2x2: v128, one: v128): v128 {
+// `pure` (no scaling, clipping or penalty: the common case) skips the arithmetic, which would
+// change nothing for finite θ but costs more than the update itself.
+@inline function geff4(pure: bool, g: v128, th: v128, vgs: v128, vhi: v128, vlo: v128, vl1: v128, vl2x2: v128, one: v128): v128 {
+  if (pure) return g;
   let x = f32x4.mul(g, vgs);
   x = f32x4.pmin(x, vhi); // vhi < x ? vhi : x
   x = f32x4.pmax(x, vlo); // x < vlo ? vlo : x
   const zero = f32x4.splat(0);
   const s = f32x4.sub(v128.and(f32x4.gt(th, zero), one), v128.and(f32x4.lt(th, zero), one));
   return f32x4.add(f32x4.add(x, f32x4.mul(vl1, s)), f32x4.mul(vl2x2, th));
+}
+
+@inline function isPure(gscale: f32, clip: f32, l1: f32, l2: f32): bool {
+  return gscale == 1 && clip <= 0 && l1 == 0 && l2 == 0;
 }
 
 @inline function clipHi(clip: f32): f32 {
@@ -46,6 +53,7 @@
 export function f32_sgd_step(p: usize, g: usize, v: usize, momentum: f32, nesterov: i32,
                              n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
   const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  const pure = isPure(gscale, clip, l1, l2);
   const plain = momentum == 0;
   const nest = nesterov != 0;
   let i = 0;
@@ -56,7 +64,7 @@ export function f32_sgd_step(p: usize, g: usize, v: usize, momentum: f32, nester
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const th = v128.load(p + o);
-      const ge = geff4(v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+      const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
       const step = f32x4.mul(vlr, ge);
       const kth = f32x4.mul(th, vkeep);
       if (plain) {
@@ -87,6 +95,7 @@ export function f32_sgd_step(p: usize, g: usize, v: usize, momentum: f32, nester
 export function f32_adagrad_step(p: usize, g: usize, acc: usize, eps: f32,
                                  n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
   const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  const pure = isPure(gscale, clip, l1, l2);
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
@@ -95,7 +104,7 @@ export function f32_adagrad_step(p: usize, g: usize, acc: usize, eps: f32,
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const th = v128.load(p + o);
-      const ge = geff4(v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+      const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
       const a = f32x4.add(v128.load(acc + o), f32x4.mul(ge, ge));
       v128.store(acc + o, a);
       const upd = f32x4.div(f32x4.mul(vlr, ge), f32x4.add(f32x4.sqrt(a), veps));
@@ -117,6 +126,7 @@ export function f32_adagrad_step(p: usize, g: usize, acc: usize, eps: f32,
 export function f32_adadelta_step(p: usize, g: usize, accG: usize, accD: usize, rho: f32, eps: f32,
                                   n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
   const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  const pure = isPure(gscale, clip, l1, l2);
   const orho: f32 = 1 - rho;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -127,7 +137,7 @@ export function f32_adadelta_step(p: usize, g: usize, accG: usize, accD: usize, 
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const th = v128.load(p + o);
-      const ge = geff4(v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+      const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
       const ag = f32x4.add(f32x4.mul(vrho, v128.load(accG + o)), f32x4.mul(vorho, f32x4.mul(ge, ge)));
       v128.store(accG + o, ag);
       const ad = v128.load(accD + o);
@@ -161,6 +171,7 @@ export function f32_rmsprop_step(p: usize, g: usize, ms: usize, mom: usize, mg: 
                                  rho: f32, momentum: f32, eps: f32, centered: i32,
                                  n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
   const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  const pure = isPure(gscale, clip, l1, l2);
   const orho: f32 = 1 - rho;
   const cen = centered != 0;
   const useMom = momentum > 0;
@@ -174,7 +185,7 @@ export function f32_rmsprop_step(p: usize, g: usize, ms: usize, mom: usize, mg: 
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const th = v128.load(p + o);
-      const ge = geff4(v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+      const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
       const s = f32x4.add(f32x4.mul(vrho, v128.load(ms + o)), f32x4.mul(vorho, f32x4.mul(ge, ge)));
       v128.store(ms + o, s);
       let var_ = s;
@@ -225,6 +236,7 @@ export function f32_adam_step(p: usize, g: usize, m: usize, v: usize, vmax: usiz
                               beta1: f32, beta2: f32, eps: f32, t: i32, amsgrad: i32,
                               n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
   const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  const pure = isPure(gscale, clip, l1, l2);
   const ob1: f32 = 1 - beta1, ob2: f32 = 1 - beta2;
   // NOTE: bias corrections in f64 from the f32 betas the moments use, so that at t = 1
   // m̂ = g and v̂ = g² up to rounding (1 − β2 is tiny and loses digits if mixed precisions).
@@ -241,7 +253,7 @@ export function f32_adam_step(p: usize, g: usize, m: usize, v: usize, vmax: usiz
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const th = v128.load(p + o);
-      const ge = geff4(v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+      const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
       const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vob1, ge));
       v128.store(m + o, mm);
       let vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vob2, f32x4.mul(ge, ge)));
@@ -275,6 +287,7 @@ export function f32_adam_step(p: usize, g: usize, m: usize, v: usize, vmax: usiz
 export function f32_adamax_step(p: usize, g: usize, m: usize, u: usize, beta1: f32, beta2: f32, eps: f32, t: i32,
                                 n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
   const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  const pure = isPure(gscale, clip, l1, l2);
   const ob1: f32 = 1 - beta1;
   const stepSize = <f32>(<f64>lr / (1.0 - Math.pow(<f64>beta1, <f64>t)));
   let i = 0;
@@ -287,7 +300,7 @@ export function f32_adamax_step(p: usize, g: usize, m: usize, u: usize, beta1: f
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const th = v128.load(p + o);
-      const ge = geff4(v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+      const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
       const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vob1, ge));
       v128.store(m + o, mm);
       const uu = f32x4.max(f32x4.mul(vb2, v128.load(u + o)), f32x4.add(f32x4.abs(ge), veps));
