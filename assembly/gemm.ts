@@ -16,10 +16,11 @@ import { act_fwd_inplace } from './activation';
 // 4×8 in both SIMD builds: 5×8 and 6×8 were measured 40–55% slower with relaxed_madd (V8 spills).
 export const MR: i32 = 4;
 export const NR: i32 = 8;
-// Cache blocking: a KC×NR B panel (8 KiB) stays in L1, an MC×KC A block (≤ 160 KiB) in L2,
-// a KC×NC B block (1 MiB) in L2/L3.
-const KC: i32 = 256;
-const MC: i32 = 120;
+// Cache blocking: a KC×NR B panel (≤ 16 KiB) stays in L1, an MC×KC A block (≤ 240 KiB) in L2,
+// a KC×NC B block (≤ 2 MiB) in L2/L3. K is cut into equal blocks of at most KC (784 → 2 × 392,
+// not 512 + 272), so no block is a short, store-bound remnant.
+const KC: i32 = 512;
+const MC: i32 = 128;
 const NC: i32 = 1024;
 
 // Workspace (packed A, packed B, a scratch tile for edges, a bias tile) is owned by the facade
@@ -45,6 +46,12 @@ export function gemm_set_workspace(ptr: usize): void {
   return a < b ? a : b;
 }
 
+// The K block length: K split into ⌈K/KC⌉ near-equal blocks.
+@inline function kblock(K: i32): i32 {
+  const blocks = (K + KC - 1) / KC;
+  return (K + blocks - 1) / blocks;
+}
+
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(c, f32x4.mul(a, b));
@@ -52,6 +59,24 @@ export function gemm_set_workspace(ptr: usize): void {
 
 // ---- packing -------------------------------------------------------------------------------
 // A element (i, k) sits at a + (i·rsA + k·csA)·4; B element (k, j) at b + (k·rsB + j·csB)·4.
+
+// Reads 4 rows of 4 floats (row stride `stride` bytes) at p and stores them transposed as 4 rows
+// of 4 floats at dst, dst + NR·4, dst + 2·NR·4, dst + 3·NR·4 (half of 4 rows of a B panel).
+@inline function transpose4_store(dst: usize, p: usize, stride: usize): void {
+  const r0 = v128.load(p);
+  const r1 = v128.load(p + stride);
+  const r2 = v128.load(p + 2 * stride);
+  const r3 = v128.load(p + 3 * stride);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  const row = <usize>NR * 4;
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + row, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * row, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * row, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+}
 
 // Packs a kc×nc block of B into NR-wide panels, each kc×NR contiguous, zero-padded on the right.
 function pack_b(dst: usize, b: usize, rsB: i32, csB: i32, kc: i32, nc: i32): void {
@@ -67,7 +92,18 @@ function pack_b(dst: usize, b: usize, rsB: i32, csB: i32, kc: i32, nc: i32): voi
         src += step;
       }
     } else {
-      for (let k = 0; k < kc; k++) {
+      let k = 0;
+      if (ASC_FEATURE_SIMD && nr == NR && rsB == 1) {
+        // Bᵀ stored (A·Bᵀ): each of the 8 columns is contiguous in k; transpose 4×4 blocks.
+        const cs = <usize>csB * 4;
+        for (; k + 4 <= kc; k += 4) {
+          const p = src + <usize>k * 4;
+          transpose4_store(dst, p, cs);
+          transpose4_store(dst + 16, p + 4 * cs, cs);
+          dst += 4 * <usize>NR * 4;
+        }
+      }
+      for (; k < kc; k++) {
         for (let jj = 0; jj < NR; jj++) {
           store<f32>(dst + <usize>jj * 4, jj < nr ? load<f32>(src + <usize>(k * rsB + jj * csB) * 4) : 0);
         }
@@ -281,10 +317,11 @@ function gemm_packed(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
     return;
   }
   const post = act != 0 || z != 0;
+  const kb = kblock(K);
   if (M <= MR && csB == 1) {
     // A few rows (batch 1–4): packing B would cost as much as the product; read it in place.
-    for (let pc = 0; pc < K; pc += KC) {
-      const kc = imin(KC, K - pc);
+    for (let pc = 0; pc < K; pc += kb) {
+      const kc = imin(kb, K - pc);
       const ap = a + <usize>(pc * csA) * 4, bp = b + <usize>(pc * rsB) * 4;
       for (let j = 0; j < N; j += NR) {
         kernel_direct(kc, ap, rsA, csA, bp + <usize>j * 4, rsB, c + <usize>j * 4, N, M, imin(NR, N - j),
@@ -296,8 +333,8 @@ function gemm_packed(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
   }
   for (let jc = 0; jc < N; jc += NC) {
     const nc = imin(NC, N - jc);
-    for (let pc = 0; pc < K; pc += KC) {
-      const kc = imin(KC, K - pc);
+    for (let pc = 0; pc < K; pc += kb) {
+      const kc = imin(kb, K - pc);
       pack_b(wsB, b + <usize>(pc * rsB + jc * csB) * 4, rsB, csB, kc, nc);
       const acc = accumulate || pc > 0;
       const brow = pc == 0 && bias != 0 ? bias + <usize>jc * 4 : 0;

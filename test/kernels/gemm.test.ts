@@ -1,5 +1,6 @@
 // f32_gemm_{nn,nt,tn} and f32_dense_fwd on every build against the float64 reference, swept over
-// tile edges (MR = 4, NR = 8, KC = 256, MC = 120, NC = 1024), primes and the MLP's own shapes.
+// tile edges (MR = 4, NR = 8, KC = 512 cut into equal K blocks, MC = 120, NC = 1024), primes, batch
+// 1–4 (B read in place) and the MLP's own shapes.
 import { describe, expect, it } from 'vitest';
 import { ACT } from '../../src/kernels.js';
 import type { Engine } from '../../src/wasm.js';
@@ -13,6 +14,7 @@ const SMALL = [1, 2, 3, 4, 5, 7, 8, 9, 11, 19, 37];
 const LARGE: [number, number, number][] = [
   [128, 784, 256], [128, 256, 128], [128, 128, 10], [784, 128, 256], [256, 128, 128], [128, 128, 256],
   [128, 10, 128], [37, 784, 37], [1, 784, 128], [128, 257, 9], [121, 255, 1025], [2, 513, 3],
+  [3, 1025, 17], [4, 511, 9], [9, 512, 8], [119, 1031, 31], [1, 1024, 1024],
 ];
 const VARIANTS: GemmVariant[] = ['nn', 'nt', 'tn'];
 // f32 dot products of length K with inputs in [−1, 1]: error grows with K.
