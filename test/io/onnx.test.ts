@@ -82,6 +82,11 @@ describe('exportOnnx › onnxruntime-web agrees with model.predict', () => {
     await agree(m, 33, 'batch 33');
   });
 
+  it('a model that computes the identity still names its output: an Identity node from input', async () => {
+    const m = model([3], [nn.activation('identity')]);
+    await agree(m, 4, 'identity model');
+  });
+
   it('inputs of rank > 1 are flattened: input [batch, 2, 3]', async () => {
     const m = model([2, 3], [nn.dense(4, { activation: 'relu' }), nn.dense(2)]);
     await agree(m, 5, 'rank-3 input');
