@@ -17,62 +17,45 @@ export const ONNX_OPSET = 17;
 /** The IR version that goes with opset 17. */
 export const ONNX_IR_VERSION = 8;
 
-/** The messages of github.com/onnx/onnx onnx/onnx.proto the exporter writes, with their official field numbers. */
+/** The fields of github.com/onnx/onnx onnx/onnx.proto the exporter writes, with their official field numbers. */
 export const ONNX_PROTO = `
 syntax = "proto2";
 package onnx;
 message AttributeProto {
-  enum AttributeType { UNDEFINED = 0; FLOAT = 1; INT = 2; STRING = 3; TENSOR = 4; FLOATS = 6; INTS = 7; }
+  enum AttributeType { UNDEFINED = 0; FLOAT = 1; INT = 2; }
   optional string name = 1;
   optional AttributeType type = 20;
   optional float f = 2;
   optional int64 i = 3;
-  optional bytes s = 4;
-  optional TensorProto t = 5;
-  repeated float floats = 7;
-  repeated int64 ints = 8;
 }
 message ValueInfoProto {
   optional string name = 1;
   optional TypeProto type = 2;
-  optional string doc_string = 3;
 }
 message NodeProto {
   repeated string input = 1;
   repeated string output = 2;
   optional string name = 3;
   optional string op_type = 4;
-  optional string domain = 7;
   repeated AttributeProto attribute = 5;
-  optional string doc_string = 6;
 }
 message ModelProto {
   optional int64 ir_version = 1;
   repeated OperatorSetIdProto opset_import = 8;
   optional string producer_name = 2;
-  optional string producer_version = 3;
-  optional string domain = 4;
-  optional int64 model_version = 5;
-  optional string doc_string = 6;
   optional GraphProto graph = 7;
 }
 message GraphProto {
   repeated NodeProto node = 1;
   optional string name = 2;
   repeated TensorProto initializer = 5;
-  optional string doc_string = 10;
   repeated ValueInfoProto input = 11;
   repeated ValueInfoProto output = 12;
-  repeated ValueInfoProto value_info = 13;
 }
 message TensorProto {
-  enum DataType { UNDEFINED = 0; FLOAT = 1; INT64 = 7; }
   repeated int64 dims = 1;
   optional int32 data_type = 2;
-  repeated float float_data = 4 [packed = true];
-  repeated int64 int64_data = 7 [packed = true];
   optional string name = 8;
-  optional string doc_string = 12;
   optional bytes raw_data = 9;
 }
 message TensorShapeProto {
@@ -81,7 +64,6 @@ message TensorShapeProto {
       int64 dim_value = 1;
       string dim_param = 2;
     }
-    optional string denotation = 3;
   }
   repeated Dimension dim = 1;
 }
@@ -93,7 +75,6 @@ message TypeProto {
   oneof value {
     Tensor tensor_type = 1;
   }
-  optional string denotation = 6;
 }
 message OperatorSetIdProto {
   optional string domain = 1;
@@ -101,7 +82,7 @@ message OperatorSetIdProto {
 }
 `;
 
-const FLOAT = 1; // TensorProto.DataType.FLOAT
+const FLOAT = 1; // TensorProto.DataType.FLOAT (onnx.proto)
 const ATTR_FLOAT = 1, ATTR_INT = 2; // AttributeProto.AttributeType
 
 interface Attribute { name: string; type: number; f?: number; i?: number }
