@@ -112,7 +112,11 @@ function artifacts(where: string, model: Sequential): TfjsArtifacts {
   }
   Object.assign(layers[0].config, { batch_input_shape: [null, ...model.inputShape], dtype: 'float32' });
   const weights = new Uint8Array(data.reduce((s, d) => s + d.byteLength, 0));
-  data.reduce((off, d) => (weights.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), off), off + d.byteLength), 0);
+  let off = 0;
+  for (const d of data) {
+    weights.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), off);
+    off += d.byteLength;
+  }
   return {
     modelJson: {
       format: 'layers-model', generatedBy: 'simdnn', convertedBy: null,
@@ -351,7 +355,11 @@ function groupBytes(src: TfjsSource, dir: string, groups: ReturnType<typeof pars
     const parts = g.paths.map((p) => file(p).read());
     if (parts.length === 1) return parts[0];
     const out = new Uint8Array(g.bytes);
-    parts.reduce((off, b) => (out.set(b, off), off + b.length), 0);
+    let off = 0;
+    for (const b of parts) {
+      out.set(b, off);
+      off += b.length;
+    }
     return out;
   });
 }

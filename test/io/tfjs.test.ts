@@ -137,6 +137,19 @@ describe('importTfjs', () => {
     const byPath = keep(await importTfjs({ modelJson: a.modelJson, weights: { 'weights.bin': a.weights } }));
     expect(byPath.weightBytes()).toEqual(m.weightBytes());
   });
+
+  it('a group split over two shard files, as TF.js writes large models, is read in path order', async () => {
+    const m = model([4], [nn.dense(6, { activation: 'tanh' }), nn.dense(2)]);
+    const a = tfjsArtifacts(m);
+    const dir = freshDir();
+    mkdirSync(dir);
+    const paths = ['group1-shard1of2.bin', 'shards/group1-shard2of2.bin'];
+    mkdirSync(join(dir, 'shards'));
+    writeFileSync(join(dir, paths[0]), a.weights.subarray(0, 37));
+    writeFileSync(join(dir, paths[1]), a.weights.subarray(37));
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...a.modelJson, weightsManifest: [{ ...a.modelJson.weightsManifest[0], paths }] }));
+    expect(keep(await importTfjs(dir)).weightBytes()).toEqual(m.weightBytes());
+  });
 });
 
 describe('importTfjs › refuses malformed or hostile input with ModelFormatError', () => {
