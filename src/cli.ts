@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The simdnn command line: train, eval, predict, info, gradcheck, bench, download.
+// The simdnn command line: train, eval, predict, info, export, gradcheck, bench, download.
 // Errors print `error: …` and `hint: …` and exit 1; usage errors exit 2; --verbose adds the stack.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
@@ -20,6 +20,7 @@ const HINTS: [RegExp, string][] = [
   [/^download: GET .* answered HTTP/, '--base-url must be the URL of a folder holding the four .gz files'],
   [/^download: .* has md5/, 'the server sent other bytes than the published file; try again, or pass --base-url <mirror>'],
   [/isa/, 'use --isa simd or --isa scalar, or run on Node 22+ for relaxed SIMD'],
+  [/TF\.js/, 'the TF.js layers format cannot hold this model; export it with --onnx alone'],
 ];
 
 class UsageError extends Error {}
@@ -156,6 +157,24 @@ async function info(path: string, o: Record<string, any>): Promise<void> {
   model.dispose();
 }
 
+async function exportModel(path: string, o: Record<string, any>): Promise<void> {
+  if (!o.onnx && !o.tfjs) throw new UsageError('export needs --onnx <file> and/or --tfjs <dir>');
+  const model = await nn.loadModel(path);
+  try {
+    // TF.js first: it refuses more models, and then nothing has been written.
+    if (o.tfjs) {
+      await nn.io.exportTfjs(model, o.tfjs);
+      console.log(`wrote ${o.tfjs}/model.json and ${o.tfjs}/${nn.io.TFJS_WEIGHTS_FILE} (TF.js layers format)`);
+    }
+    if (o.onnx) {
+      await nn.io.exportOnnx(model, o.onnx);
+      console.log(`wrote ${o.onnx} (ONNX, opset ${nn.io.ONNX_OPSET})`);
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
 /** A small model using every activation, batch norm, layer norm, a residual block and PReLU. */
 async function gradcheck(o: Record<string, any>): Promise<void> {
   const acts = ['sigmoid', 'tanh', 'relu', 'leakyRelu', 'elu', 'selu', 'softplus', 'gelu', 'geluErf'] as const;
@@ -250,6 +269,11 @@ export function program(): Command {
     .option('--out <file>', 'write to a file instead of stdout')
     .action(predict);
   p.command('info <model>').description('summary of a saved model').option('--json', 'machine-readable output').action(info);
+  p.command('export <model>')
+    .description('write a saved model as ONNX and/or in the TF.js layers format')
+    .option('--onnx <file>', 'ONNX file to write (opset 17)')
+    .option('--tfjs <dir>', 'folder to write model.json and weights.bin to (tf.loadLayersModel)')
+    .action(exportModel);
   p.command('gradcheck')
     .description('backprop of a small model with every activation against central differences')
     .option('--seed <n>', 'seed', int('--seed', 0), 1)

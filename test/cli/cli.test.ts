@@ -3,9 +3,13 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { canonicalFashionFiles, HAVE_DEBIAN_FASHION } from '../util/fashion.js';
 import { serveFiles } from '../util/http.js';
+import * as nn from '../../src/index.js';
+import { assertClose } from '../util/close.js';
 
 const CLI = new URL('../../build/src/cli.js', import.meta.url).pathname;
 const run = (args: string[], cwd?: string) => spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
@@ -78,6 +82,48 @@ describe('simdnn CLI', () => {
     a.forEach((t, i) => expect(t.equals(b[i])).toBe(true));
   });
 
+  it('export --onnx --tfjs writes files that onnxruntime-web and TF.js load and that predict as the model does', async () => {
+    const m = join(dir, 'tiny.simdnn'), onnxFile = join(dir, 'tiny.onnx'), tfjsDir = join(dir, 'tiny-tfjs');
+    const tr = run(['train', '--data', new URL('../../../shared/data/boston-housing.csv', import.meta.url).pathname, '--target', 'medv',
+      '--layers', '8', '--epochs', '2', '--json', '--out', m]);
+    expect(tr.status, tr.stderr).toBe(0);
+    const r = run(['export', m, '--onnx', onnxFile, '--tfjs', tfjsDir]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wrote .*tiny\.onnx \(ONNX, opset 17\)/);
+    for (const f of [onnxFile, join(tfjsDir, 'model.json'), join(tfjsDir, 'weights.bin')]) expect(existsSync(f), f).toBe(true);
+
+    const model = await nn.loadModel(m);
+    const x = Float32Array.from({ length: 3 * 13 }, (_, i) => Math.sin(i));
+    const want = model.predict(nn.tensor(x, [3, 13])).data;
+    ort.env.wasm.numThreads = 1;
+    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnxFile)));
+    const got = (await session.run({ input: new ort.Tensor('float32', x, [3, 13]) })).output.data as Float32Array;
+    assertClose(got, want, 1e-4, 1e-4, 'onnx');
+    await session.release();
+    await tf.setBackend('cpu');
+    const json = JSON.parse(readFileSync(join(tfjsDir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+    const t = await tf.loadLayersModel({
+      load: () => tf.io.getModelArtifactsForJSON(json, async (mf) => [mf.flatMap((g) => g.weights), new Uint8Array(readFileSync(join(tfjsDir, mf[0].paths[0]))).buffer]),
+    });
+    assertClose((t.predict(tf.tensor(x, [3, 13])) as tf.Tensor).dataSync() as Float32Array, want, 1e-4, 1e-4, 'tfjs');
+    const back = await nn.io.importTfjs(tfjsDir);
+    expect(back.weightBytes()).toEqual(model.weightBytes());
+    for (const d of [model, back]) d.dispose();
+    t.dispose();
+  });
+
+  it('export of a model TF.js cannot hold exits 1 with a hint and writes nothing', async () => {
+    const m = join(dir, 'res.simdnn'), out = join(dir, 'res-tfjs'), onnxFile = join(dir, 'res.onnx');
+    const model = nn.sequential({ inputShape: [3] }, [nn.residual([nn.dense(3)]), nn.dense(1)]);
+    await model.save(m);
+    model.dispose();
+    const r = run(['export', m, '--tfjs', out, '--onnx', onnxFile]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/error: exportTfjs: layer "residual_1" is a residual block/);
+    expect(r.stderr).toMatch(/hint: .*--onnx alone/);
+    expect(existsSync(out) || existsSync(onnxFile)).toBe(false);
+  });
+
   it('gradcheck prints the max relative error per parameter tensor', () => {
     const r = run(['gradcheck']);
     expect(r.status, r.stderr).toBe(0);
@@ -93,6 +139,7 @@ describe('simdnn CLI', () => {
     [['frobnicate'], 2, /unknown command/],
     [['train', '--data', 'nowhere.csv'], 2, /needs --target/],
     [['info', '/nonexistent/m.simdnn'], 1, /error: loadModel: cannot read/],
+    [['export', 'm.simdnn'], 2, /error: export needs --onnx <file> and\/or --tfjs <dir>/],
   ])('%j exits %i with an error and a hint', (args, code, msg) => {
     const r = run(args as string[]);
     expect(r.status).toBe(code);
@@ -112,7 +159,7 @@ describe('simdnn CLI', () => {
 
   it('--help lists the commands', () => {
     const out = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
-    for (const c of ['train', 'eval', 'predict', 'info', 'gradcheck', 'bench', 'download']) expect(out).toMatch(new RegExp(`\\n  ${c}`));
+    for (const c of ['train', 'eval', 'predict', 'info', 'gradcheck', 'bench', 'download', 'export']) expect(out).toMatch(new RegExp(`\\n  ${c}`));
   });
 
   it.skipIf(!HAVE_DEBIAN_FASHION && !process.env.CI)('download fashion-mnist --base-url <local mirror> --dir: a line per file, then where it is; a second run fetches nothing', async () => {
