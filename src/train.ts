@@ -174,8 +174,7 @@ function step(model: Sequential, buf: StepBuffers, rows: number, train: boolean)
 }
 
 /** Evaluates a resident dataset in inference mode; returns loss and metrics. */
-function evaluateData(model: Sequential, data: WasmData, batchSize: number, prefix = ''): Logs {
-  const buf = getBuffers(model, batchSize);
+function evaluateData(model: Sequential, data: WasmData, buf: StepBuffers, batchSize: number, prefix = ''): Logs {
   const meter = new Meter(model, data);
   const e = model.engine;
   for (let start = 0; start < data.n; start += batchSize) {
@@ -196,6 +195,8 @@ function gatherBatch(model: Sequential, data: WasmData, buf: StepBuffers, idx: n
 }
 
 const buffers = new WeakMap<Sequential, StepBuffers>();
+/** Models inside fit: their step buffers must not be replaced (evaluate from a callback). */
+const fitting = new WeakSet<Sequential>();
 function getBuffers(model: Sequential, batch: number): StepBuffers {
   let b = buffers.get(model);
   if (!b || b.cap < batch) {
@@ -259,6 +260,7 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
   const ctx: TrainContext = { model, epochs, steps, samples: n, batchSize: bs, stopTraining: false, history };
   if (sampling === 'sequential') for (let i = 0; i < n; i++) e.i32[(order >> 2) + i] = i;
   let lastYield = performance.now();
+  fitting.add(model);
   try {
     model.stopTraining = false;
     for (const c of callbacks) c.onTrainBegin?.(ctx);
@@ -288,7 +290,7 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
       }
       if (history.stopped === 'nan') break;
       const logs: Logs = meter.logs();
-      if (val) Object.assign(logs, evaluateData(model, val, buf.cap, 'val'));
+      if (val) Object.assign(logs, evaluateData(model, val, buf, buf.cap, 'val'));
       logs.lr = model.optimizer.lr;
       history.epoch.push(epoch);
       for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
@@ -301,6 +303,7 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
     if (ctx.stopTraining && !history.stopped) history.stopped = 'callback';
     for (const c of callbacks) await c.onTrainEnd?.(ctx);
   } finally {
+    fitting.delete(model);
     train.release();
     val?.release();
     e.release(order);
@@ -327,10 +330,15 @@ export function evaluate(model: Sequential, x: unknown, y: unknown, opts: { batc
   const batchSize = checkPositiveInt(where, 'batchSize', opts.batchSize ?? 256);
   const { xt, yd } = prepareData(model, where, x, y);
   const data = new WasmData(model.engine, xt, yd, model.inputSize);
+  const bs = Math.min(batchSize, data.n);
+  // Called from a callback inside fit, it gets buffers of its own: fit's are in use.
+  const own = fitting.has(model) ? new StepBuffers(model.engine, bs, model.inputSize, model.outputSize) : undefined;
   try {
-    return evaluateData(model, data, Math.min(batchSize, data.n));
+    if (own) model.reserve(bs);
+    return evaluateData(model, data, own ?? getBuffers(model, bs), bs);
   } finally {
     data.release();
+    own?.release();
   }
 }
 

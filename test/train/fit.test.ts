@@ -40,6 +40,31 @@ describe('training', () => {
     expect(a).not.toEqual(c);
   });
 
+  it('evaluate and predict from a callback inside fit (larger batches) leave training unchanged', async () => {
+    const { train } = nn.datasets.mnistDigits();
+    const x = train.x.slice(0, 600), y = (train.y as Int32Array).subarray(0, 600);
+    const run = async (probe: boolean) => {
+      const m = nn.sequential({ inputShape: [784], seed: 5 }, [nn.dense(32, { activation: 'relu' }), nn.dropout(0.2), nn.dense(10)]);
+      m.compile({ loss: 'softmaxCrossEntropy', optimizer: nn.sgd({ lr: 0.05, momentum: 0.9 }), metrics: ['accuracy'] });
+      const seen: number[] = [];
+      const probeCb = nn.callbacks.lambda({
+        onBatchEnd: (s) => {
+          if (s % 4 !== 0) return;
+          seen.push(m.evaluate(x, y, { batchSize: 300 }).accuracy);
+          expect(m.predict(x.slice(0, 50), { batchSize: 50 }).shape).toEqual([50, 10]);
+        },
+      });
+      await m.fit(x, y, { epochs: 2, batchSize: 16, callbacks: probe ? [probeCb] : [] });
+      const w = m.weightBytes();
+      m.dispose();
+      return { w, seen };
+    };
+    const plain = await run(false), probed = await run(true);
+    expect(probed.seen.length).toBeGreaterThan(10);
+    expect(probed.seen.every((a) => a >= 0 && a <= 1)).toBe(true);
+    expect(probed.w).toEqual(plain.w);
+  });
+
   it("sampling 'replacement' and 'sequential' train too, and full-batch GD is batchSize = n", async () => {
     for (const sampling of ['replacement', 'sequential'] as const) {
       const m = xorModel(3);
