@@ -53,28 +53,15 @@
 export function f32_sgd_step(p: usize, g: usize, v: usize, momentum: f32, nesterov: i32,
                              n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
   const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
-  const pure = isPure(gscale, clip, l1, l2);
   const plain = momentum == 0;
   const nest = nesterov != 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
-    const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
-    const vkeep = f32x4.splat(keep), vlr = f32x4.splat(lr), vmu = f32x4.splat(momentum);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const th = v128.load(p + o);
-      const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
-      const step = f32x4.mul(vlr, ge);
-      const kth = f32x4.mul(th, vkeep);
-      if (plain) {
-        v128.store(p + o, f32x4.sub(kth, step));
-      } else {
-        const vel = f32x4.sub(f32x4.mul(vmu, v128.load(v + o)), step);
-        v128.store(v + o, vel);
-        v128.store(p + o, nest ? f32x4.sub(f32x4.add(kth, f32x4.mul(vmu, vel)), step) : f32x4.add(kth, vel));
-      }
-    }
+    // Two copies of the loop: in the common one (`pure`) the effective-gradient arithmetic is
+    // compiled out (inside one loop Binaryen turns the choice into a select that computes both).
+    i = isPure(gscale, clip, l1, l2)
+      ? sgd_simd(true, p, g, v, momentum, plain, nest, n, lr, l1, l2x2, keep, hi, gscale)
+      : sgd_simd(false, p, g, v, momentum, plain, nest, n, lr, l1, l2x2, keep, hi, gscale);
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -89,6 +76,30 @@ export function f32_sgd_step(p: usize, g: usize, v: usize, momentum: f32, nester
       store<f32>(p + o, nest ? kth + momentum * vel - step : kth + vel);
     }
   }
+}
+
+// The f32x4 loop of f32_sgd_step over the first n & ~3 elements; returns where it stopped.
+@inline function sgd_simd(pure: bool, p: usize, g: usize, v: usize, momentum: f32, plain: bool, nest: bool,
+                          n: i32, lr: f32, l1: f32, l2x2: f32, keep: f32, hi: f32, gscale: f32): i32 {
+  const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
+  const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
+  const vkeep = f32x4.splat(keep), vlr = f32x4.splat(lr), vmu = f32x4.splat(momentum);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const th = v128.load(p + o);
+    const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+    const step = f32x4.mul(vlr, ge);
+    const kth = f32x4.mul(th, vkeep);
+    if (plain) {
+      v128.store(p + o, f32x4.sub(kth, step));
+    } else {
+      const vel = f32x4.sub(f32x4.mul(vmu, v128.load(v + o)), step);
+      v128.store(v + o, vel);
+      v128.store(p + o, nest ? f32x4.sub(f32x4.add(kth, f32x4.mul(vmu, vel)), step) : f32x4.add(kth, vel));
+    }
+  }
+  return i;
 }
 
 // θ and accumulator acc updated in place: acc ← acc + g²; θ ← θ − lr·g/(√acc + eps).
@@ -236,7 +247,6 @@ export function f32_adam_step(p: usize, g: usize, m: usize, v: usize, vmax: usiz
                               beta1: f32, beta2: f32, eps: f32, t: i32, amsgrad: i32,
                               n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
   const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
-  const pure = isPure(gscale, clip, l1, l2);
   const ob1: f32 = 1 - beta1, ob2: f32 = 1 - beta2;
   // NOTE: bias corrections in f64 from the f32 betas the moments use, so that at t = 1
   // m̂ = g and v̂ = g² up to rounding (1 − β2 is tiny and loses digits if mixed precisions).
@@ -245,26 +255,10 @@ export function f32_adam_step(p: usize, g: usize, m: usize, v: usize, vmax: usiz
   const ams = amsgrad != 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
-    const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
-    const vkeep = f32x4.splat(keep), veps = f32x4.splat(eps);
-    const vb1 = f32x4.splat(beta1), vob1 = f32x4.splat(ob1), vb2 = f32x4.splat(beta2), vob2 = f32x4.splat(ob2);
-    const vstep = f32x4.splat(stepSize), vrbc2 = f32x4.splat(rbc2);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const th = v128.load(p + o);
-      const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
-      const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vob1, ge));
-      v128.store(m + o, mm);
-      let vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vob2, f32x4.mul(ge, ge)));
-      v128.store(v + o, vv);
-      if (ams) {
-        vv = f32x4.max(v128.load(vmax + o), vv);
-        v128.store(vmax + o, vv);
-      }
-      const den = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vrbc2), veps);
-      v128.store(p + o, f32x4.sub(f32x4.mul(th, vkeep), f32x4.div(f32x4.mul(vstep, mm), den)));
-    }
+    // Two copies of the loop, as in f32_sgd_step.
+    i = isPure(gscale, clip, l1, l2)
+      ? adam_simd(true, p, g, m, v, vmax, beta1, beta2, eps, ams, stepSize, rbc2, n, l1, l2x2, keep, hi, gscale)
+      : adam_simd(false, p, g, m, v, vmax, beta1, beta2, eps, ams, stepSize, rbc2, n, l1, l2x2, keep, hi, gscale);
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -280,6 +274,34 @@ export function f32_adam_step(p: usize, g: usize, m: usize, v: usize, vmax: usiz
     }
     store<f32>(p + o, th * keep - (stepSize * mm) / (Mathf.sqrt(vv) * rbc2 + eps));
   }
+}
+
+// The f32x4 loop of f32_adam_step over the first n & ~3 elements; returns where it stopped.
+@inline function adam_simd(pure: bool, p: usize, g: usize, m: usize, v: usize, vmax: usize, beta1: f32, beta2: f32,
+                           eps: f32, ams: bool, stepSize: f32, rbc2: f32, n: i32, l1: f32, l2x2: f32, keep: f32,
+                           hi: f32, gscale: f32): i32 {
+  const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
+  const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
+  const vkeep = f32x4.splat(keep), veps = f32x4.splat(eps);
+  const vb1 = f32x4.splat(beta1), vob1 = f32x4.splat(1 - beta1), vb2 = f32x4.splat(beta2), vob2 = f32x4.splat(1 - beta2);
+  const vstep = f32x4.splat(stepSize), vrbc2 = f32x4.splat(rbc2);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const th = v128.load(p + o);
+    const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+    const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vob1, ge));
+    v128.store(m + o, mm);
+    let vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vob2, f32x4.mul(ge, ge)));
+    v128.store(v + o, vv);
+    if (ams) {
+      vv = f32x4.max(v128.load(vmax + o), vv);
+      v128.store(vmax + o, vv);
+    }
+    const den = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vrbc2), veps);
+    v128.store(p + o, f32x4.sub(f32x4.mul(th, vkeep), f32x4.div(f32x4.mul(vstep, mm), den)));
+  }
+  return i;
 }
 
 // θ, m and u (exponentially weighted infinity norm) updated in place; PyTorch Adamax at step t ≥ 1:
