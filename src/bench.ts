@@ -60,3 +60,48 @@ export function runBench(opts: { isas?: Isa[]; quick?: boolean; print?: (s: stri
   }
   return rows;
 }
+
+/** Named training shapes: the compared workloads' networks (bench/compare runs them on real data). */
+export const TRAIN_SHAPES = [
+  { name: 'W1 784-256-128-10 b128', hidden: [256, 128], batch: 128 },
+  { name: 'W2 784-128-10 b32', hidden: [128], batch: 32 },
+];
+
+export interface TrainRow { isa: Isa; threads: number; name: string; samplesPerSec: number }
+
+/**
+ * Training samples/s (ReLU, softmax cross-entropy, SGD momentum 0.9) on seeded random bytes
+ * scaled to [0, 1] (speed does not depend on the values), after a warm-up.
+ */
+export async function runTrainBench(opts: { isas?: Isa[]; threads?: number; quick?: boolean; print?: (s: string) => void } = {}): Promise<TrainRow[]> {
+  const nn = await import('./index.js');
+  const print = opts.print ?? console.log;
+  const threads = opts.threads ?? 1;
+  const isas = (opts.isas ?? [...ISAS]).filter(runtimeAccepts);
+  const n = 4096, x = new Uint8Array(n * 784), y = new Int32Array(n);
+  let s = 12345;
+  for (let i = 0; i < x.length; i++) { s = (s * 1103515245 + 12345) >>> 0; x[i] = s >>> 24; }
+  for (let i = 0; i < n; i++) y[i] = i % 10;
+  const xt = nn.tensor(x, [n, 784]);
+  const rows: TrainRow[] = [];
+  print(`${'training'.padEnd(24)}${isas.map((i) => i.padStart(10)).join('')}   (samples/s, ${threads} thread${threads > 1 ? 's' : ''})`);
+  for (const shape of TRAIN_SHAPES) {
+    const cells: string[] = [];
+    for (const isa of isas) {
+      const engine = new Engine({ isa });
+      const m = nn.sequential({ inputShape: [784], seed: 1, engine, threads }, [
+        ...shape.hidden.map((h) => nn.dense(h, { activation: 'relu' })), nn.dense(10),
+      ]).compile({ loss: 'softmaxCrossEntropy', optimizer: nn.sgd({ lr: 0.01, momentum: 0.9 }) });
+      await m.fit(xt, y, { epochs: 1, batchSize: shape.batch });
+      const epochs = opts.quick ? 1 : 3;
+      const t = performance.now();
+      await m.fit(xt, y, { epochs, batchSize: shape.batch });
+      const sps = (epochs * n) / ((performance.now() - t) / 1000);
+      m.dispose();
+      rows.push({ isa, threads, name: shape.name, samplesPerSec: sps });
+      cells.push(sps.toFixed(0).padStart(10));
+    }
+    print(`${shape.name.padEnd(24)}${cells.join('')}`);
+  }
+  return rows;
+}

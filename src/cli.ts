@@ -2,6 +2,8 @@
 // The simdnn command line: train, eval, predict, info, export, gradcheck, bench, download.
 // Errors print `error: …` and `hint: …` and exit 1; usage errors exit 2; --verbose adds the stack.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
@@ -219,10 +221,26 @@ async function download(name: string, o: Record<string, any>): Promise<void> {
   console.log(`${name} is in ${r.dir}; train on it with: simdnn train --data ${r.dir}`);
 }
 
-async function bench(o: Record<string, any>): Promise<void> {
-  const { runBench } = await import('./bench.js');
-  const r = runBench({ isas: o.isa ? [o.isa] : undefined, quick: o.quick });
-  if (o.json) console.log(JSON.stringify(r));
+async function bench(_o: Record<string, any>, cmd: Command): Promise<void> {
+  const o = cmd.optsWithGlobals();
+  if (o.compare) return compare(o.budget);
+  const { runBench, runTrainBench } = await import('./bench.js');
+  const opts = { isas: o.isa ? [o.isa] : undefined, quick: o.quick, threads: o.threads, print: o.json ? () => {} : console.log };
+  const gemm = runBench(opts);
+  if (!o.json) console.log('');
+  const train = await runTrainBench(opts);
+  if (o.json) console.log(JSON.stringify({ backend: nn.backendInfo(), gemm, train }));
+}
+
+/** `bench --compare` runs bench/compare from a clone of the repository (the peers are dev dependencies). */
+function compare(budget: number | undefined): void {
+  const script = fileURLToPath(new URL('../bench/compare.js', import.meta.url));
+  if (!existsSync(script)) {
+    throw new nn.ConfigError('bench --compare: build/bench/compare.js is not here; it runs from a clone of the simdnn repository (npm ci installs the peers)');
+  }
+  const args = ['--experimental-wasm-relaxed-simd', script, ...(budget ? ['--budget', String(budget)] : [])];
+  const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+  if (r.status !== 0) throw new nn.SimdnnError(`bench --compare: the comparison exited with code ${r.status}`);
 }
 
 export function program(): Command {
@@ -282,6 +300,9 @@ export function program(): Command {
   p.command('bench')
     .description('gemm GFLOP/s and training samples/s on named shapes')
     .option('--quick', 'fewer shapes, shorter timing')
+    .option('--threads <n>', 'threads for the training figures', int('--threads'), 1)
+    .option('--compare', 'run bench/compare: simdnn against TF.js, brain.js and PyTorch on Fashion-MNIST (from a clone)')
+    .option('--budget <seconds>', 'with --compare: time limit of each run', num('--budget', (n) => n > 0, '> 0'))
     .option('--json', 'machine-readable output')
     .action(bench);
   p.command('download')

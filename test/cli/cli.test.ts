@@ -124,6 +124,19 @@ describe('simdnn CLI', () => {
     expect(existsSync(out) || existsSync(onnxFile)).toBe(false);
   });
 
+  it('bench --quick --json --isa simd --threads 2: gemm GFLOP/s and training samples/s of the named shapes', () => {
+    const r = run(['bench', '--quick', '--json', '--isa', 'simd', '--threads', '2']);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.backend).toMatch(/wasm simd/);
+    expect(out.gemm.map((g: { name: string }) => g.name)).toEqual(['fwd_128x784x256', 'fwd_128x256x128', 'fwd_128x128x10']);
+    expect(out.train.map((t: { name: string; threads: number }) => [t.name.split(' ')[0], t.threads])).toEqual([['W1', 2], ['W2', 2]]);
+    for (const row of [...out.gemm, ...out.train]) {
+      expect(row.isa).toBe('simd');
+      expect(row.gflops ?? row.samplesPerSec).toBeGreaterThan(0);
+    }
+  });
+
   it('gradcheck prints the max relative error per parameter tensor', () => {
     const r = run(['gradcheck']);
     expect(r.status, r.stderr).toBe(0);
@@ -134,6 +147,7 @@ describe('simdnn CLI', () => {
     [['train', '--lr', '-1'], 2, /--lr must be > 0, got "-1"/],
     [['train', '--epochs', '0'], 2, /--epochs must be an integer ≥ 1/],
     [['train', '--threads', '1.5'], 2, /--threads must be an integer ≥ 1, got "1.5"/],
+    [['bench', '--compare', '--budget', '0'], 2, /--budget must be > 0, got "0"/],
     [['train', '--threads', '65'], 1, /threads is 65; it must be an integer in \[1, 64\]/],
     [['train', '--optimizer', 'lbfgs'], 2, /Allowed choices are sgd/],
     [['frobnicate'], 2, /unknown command/],
