@@ -38,7 +38,9 @@ function fashionDir(): string {
 function torchRunner(threads: number): Runner {
   const py = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
   const blas = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
-  const env = { ...process.env, ...(existsSync(blas) ? { LD_LIBRARY_PATH: blas } : {}) };
+  // OpenMP threads that spin while OpenBLAS's own threads work would starve them on 2 cores
+  // (measured: W1 with 2 threads 16k samples/s spinning, 66k passive).
+  const env = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', ...(existsSync(blas) ? { LD_LIBRARY_PATH: blas } : {}) };
   const script = fileURLToPath(new URL('../../bench/compare_torch.py', import.meta.url));
   return {
     id: 'pytorch', label: `PyTorch ${threads}t`,
