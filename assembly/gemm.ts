@@ -61,8 +61,8 @@ export function gemm_set_workspace(ptr: usize): void {
 // A element (i, k) sits at a + (i·rsA + k·csA)·4; B element (k, j) at b + (k·rsB + j·csB)·4.
 
 // Reads 4 rows of 4 floats (row stride `stride` bytes) at p and stores them transposed as 4 rows
-// of 4 floats at dst, dst + NR·4, dst + 2·NR·4, dst + 3·NR·4 (half of 4 rows of a B panel).
-@inline function transpose4_store(dst: usize, p: usize, stride: usize): void {
+// of 4 floats at dst, dst + row, dst + 2·row, dst + 3·row.
+@inline function transpose4_store(dst: usize, row: usize, p: usize, stride: usize): void {
   const r0 = v128.load(p);
   const r1 = v128.load(p + stride);
   const r2 = v128.load(p + 2 * stride);
@@ -71,7 +71,6 @@ export function gemm_set_workspace(ptr: usize): void {
   const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
   const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
   const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-  const row = <usize>NR * 4;
   v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
   v128.store(dst + row, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
   v128.store(dst + 2 * row, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
@@ -98,8 +97,8 @@ function pack_b(dst: usize, b: usize, rsB: i32, csB: i32, kc: i32, nc: i32): voi
         const cs = <usize>csB * 4;
         for (; k + 4 <= kc; k += 4) {
           const p = src + <usize>k * 4;
-          transpose4_store(dst, p, cs);
-          transpose4_store(dst + 16, p + 4 * cs, cs);
+          transpose4_store(dst, <usize>NR * 4, p, cs);
+          transpose4_store(dst + 16, <usize>NR * 4, p + 4 * cs, cs);
           dst += 4 * <usize>NR * 4;
         }
       }
@@ -124,19 +123,7 @@ function pack_a(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32): voi
       // Row-major A: transpose 4×4 blocks (4 rows × 4 k) into 4 k-columns.
       const r = <usize>rsA * 4;
       for (; k + 4 <= kc; k += 4) {
-        const p = src + <usize>k * 4;
-        const r0 = v128.load(p);
-        const r1 = v128.load(p + r);
-        const r2 = v128.load(p + 2 * r);
-        const r3 = v128.load(p + 3 * r);
-        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-        const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-        const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-        const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-        v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-        v128.store(dst, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
-        v128.store(dst, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
-        v128.store(dst, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+        transpose4_store(dst, 16, src + <usize>k * 4, r);
         dst += 64;
       }
     } else if (ASC_FEATURE_SIMD && MR == 4 && mr == 4 && rsA == 1) {
