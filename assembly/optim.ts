@@ -24,8 +24,9 @@
 }
 
 // Effective gradient of four lanes; same arithmetic as geff. `one` holds 1.0 in each lane.
-// `pure` (no scaling, clipping or penalty: the common case) skips the arithmetic, which would
-// change nothing for finite θ but costs more than the update itself.
+// `pure` (no scaling, clipping or penalty: the common case) returns g: the arithmetic would change
+// nothing for finite θ but costs more than the update itself. It is compiled out only where
+// `pure` is a constant (the two loop copies of SGD and Adam); elsewhere it becomes a select.
 @inline function geff4(pure: bool, g: v128, th: v128, vgs: v128, vhi: v128, vlo: v128, vl1: v128, vl2x2: v128, one: v128): v128 {
   if (pure) return g;
   let x = f32x4.mul(g, vgs);
