@@ -54,7 +54,9 @@ export function writeAtomic(path: string, bytes: Uint8Array, where = 'save'): vo
     renameSync(tmp, path);
   } catch (e) {
     if (fd !== undefined) try { closeSync(fd); } catch { /* already failing */ }
-    rmSync(tmp, { force: true });
+    // NOTE: rmSync({ force }) ignores ENOENT only; under a non-folder it throws ENOTDIR, which
+    // must not replace the typed error below.
+    try { rmSync(tmp, { force: true }); } catch { /* nothing was created */ }
     throw new SimdnnError(`${where}: could not write ${path}: ${(e as Error).message}`);
   }
   // Make the rename itself durable.
