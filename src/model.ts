@@ -230,7 +230,8 @@ export class Sequential {
   compile(config: CompileConfig): this {
     this.alive('Sequential.compile');
     checkKeys('Sequential.compile', config, ['loss', 'optimizer', 'metrics']);
-    this.loss = getLoss('Sequential.compile', config?.loss);
+    // Validate everything before changing the model: a refused compile leaves it as it was.
+    const loss = getLoss('Sequential.compile', config?.loss);
     const opt = typeof config.optimizer === 'string' ? optimizerFromConfig(config.optimizer, {}) : config.optimizer;
     if (!opt || typeof (opt as Optimizer).step !== 'function') {
       throw new ConfigError(`Sequential.compile: optimizer is ${show(config.optimizer)}; use nn.sgd(...), nn.adam(...) or a name like 'adam'`);
@@ -241,11 +242,12 @@ export class Sequential {
       if (!(METRIC_NAMES as readonly string[]).includes(m)) {
         throw new ConfigError(`Sequential.compile: metric ${show(m)} is unknown; known: ${METRIC_NAMES.join(', ')}`);
       }
-      if ((m === 'accuracy' || m === 'topKAccuracy') && !this.loss.labels) {
-        throw new ConfigError(`Sequential.compile: metric ${show(m)} needs a classification loss with integer labels, got loss ${show(this.loss.name)}`);
+      if ((m === 'accuracy' || m === 'topKAccuracy') && !loss.labels) {
+        throw new ConfigError(`Sequential.compile: metric ${show(m)} needs a classification loss with integer labels, got loss ${show(loss.name)}`);
       }
     }
     if (this.optimizer && this.optimizer !== opt) this.optimizer.dispose();
+    this.loss = loss;
     this.metrics = metrics as MetricName[];
     if (this.optimizer !== opt) {
       opt.bind(this.arena());
