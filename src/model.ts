@@ -1,6 +1,6 @@
 // nn.sequential: builds a stack of layers over flat arenas (DESIGN §2): one for parameters (the
 // trainable ones first, then running statistics), one for gradients, one PRNG state.
-import { ConfigError, ShapeError, show } from './errors.js';
+import { ConfigError, MemoryLimitError, ShapeError, show } from './errors.js';
 import { Chain, Residual } from './layers/residual.js';
 import { INIT_NAMES, checkKeys, readF64, type Builder, type Init, type Layer, type ParamRef } from './layers/layer.js';
 import { getLoss, type Loss, type LossName } from './losses.js';
@@ -23,7 +23,16 @@ export interface SequentialConfig {
   engine?: Engine;
   /** Threads for the large gemms (default 1: no worker is started). */
   threads?: number;
+  /**
+   * Refuse architectures with more parameter values than this (default: no cap but the 4 GiB
+   * wasm32 limit). Loaders pass the count the file holds, so a hostile architecture cannot make
+   * them allocate more than the file describes.
+   */
+  maxParams?: number;
 }
+
+/** The wasm32 limit: every engine's memory must fit in 4 GiB. */
+const WASM_LIMIT_BYTES = 2 ** 32;
 
 export interface CompileConfig {
   loss: LossName | string;
@@ -39,12 +48,12 @@ export class Sequential {
   readonly name: string;
   readonly inputShape: number[];
   readonly inputSize: number;
-  readonly outputSize: number;
+  outputSize!: number;
   readonly seed: number;
   readonly chain: Chain;
   readonly paramRefs: ParamRef[] = [];
   /** Byte pointers and float counts of the arenas. */
-  params = 0; grads = 0; readonly trainableSize: number; readonly totalSize: number;
+  params = 0; grads = 0; trainableSize!: number; totalSize!: number;
   readonly rng: number;
   /** Runs the dense layers' gemms: serially, or over `threads` threads. */
   readonly gemm: GemmRunner;
@@ -58,7 +67,7 @@ export class Sequential {
   private disposed = false;
 
   constructor(config: SequentialConfig, layers: Layer[]) {
-    checkKeys('sequential', config, ['inputShape', 'seed', 'name', 'engine', 'threads']);
+    checkKeys('sequential', config, ['inputShape', 'seed', 'name', 'engine', 'threads', 'maxParams']);
     const shape = config?.inputShape;
     if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
       throw new ShapeError(`sequential: inputShape is ${show(shape)}; it must be a non-empty array of positive integers such as [784]`);
@@ -74,10 +83,26 @@ export class Sequential {
     this.chain = new Chain(layers);
     const threads = config.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new ConfigError(`sequential: threads is ${show(threads)}; it must be an integer in [1, 64]`);
+    const maxParams = config.maxParams ?? Number.MAX_SAFE_INTEGER;
+    if (typeof maxParams !== 'number' || !(maxParams >= 0)) throw new ConfigError(`sequential: maxParams is ${show(maxParams)}; it must be a number ≥ 0`);
     const e = this.engine;
     this.gemm = threads > 1 ? new ThreadPool(e, threads, e.module) : serialGemm(e);
     this.rng = e.alloc(16);
-    e.k.rng_seed(this.rng, seed);
+    try {
+      this.declare(layers, maxParams);
+    } catch (err) {
+      // Leave the engine as it was: a refused model must not leak arena blocks or workers.
+      this.chain.dispose();
+      this.gemm.dispose();
+      for (const p of [this.params, this.grads, this.rng]) if (p) this.engine.release(p);
+      throw err;
+    }
+  }
+
+  /** Builds the layers, checks the memory estimate, lays out and initialises the parameters. */
+  private declare(layers: Layer[], maxParams: number): void {
+    const e = this.engine;
+    e.k.rng_seed(this.rng, this.seed);
 
     // Declare parameters, naming layers Keras-style (dense_1, dense_2, …).
     const counts = new Map<string, number>();
@@ -117,6 +142,15 @@ export class Sequential {
     this.paramRefs.sort((a, b) => Number(b.trainable) - Number(a.trainable));
     this.totalSize = this.paramRefs.reduce((s, p) => s + p.size, 0);
     this.trainableSize = this.paramRefs.filter((p) => p.trainable).reduce((s, p) => s + p.size, 0);
+    // Refuse up front what cannot fit: parameters + gradients now, and up to two optimizer moments later.
+    if (this.totalSize > maxParams) {
+      throw new ConfigError(`sequential: the architecture declares ${this.totalSize} parameter values; at most ${maxParams} are allowed here`);
+    }
+    const estimate = (this.totalSize + 3 * this.trainableSize) * 4;
+    if (e.memoryBytes + estimate > WASM_LIMIT_BYTES) {
+      throw new MemoryLimitError(`sequential: the model needs an estimated ${estimate} bytes (${this.totalSize} parameters, their gradients and optimizer state) `
+        + `on top of the ${e.memoryBytes} bytes in use; the wasm32 limit is ${WASM_LIMIT_BYTES} bytes (4 GiB)`);
+    }
     this.params = e.alloc(this.totalSize * 4);
     this.grads = e.alloc(Math.max(1, this.trainableSize) * 4);
     let off = 0;
@@ -196,7 +230,8 @@ export class Sequential {
   compile(config: CompileConfig): this {
     this.alive('Sequential.compile');
     checkKeys('Sequential.compile', config, ['loss', 'optimizer', 'metrics']);
-    this.loss = getLoss('Sequential.compile', config?.loss);
+    // Validate everything before changing the model: a refused compile leaves it as it was.
+    const loss = getLoss('Sequential.compile', config?.loss);
     const opt = typeof config.optimizer === 'string' ? optimizerFromConfig(config.optimizer, {}) : config.optimizer;
     if (!opt || typeof (opt as Optimizer).step !== 'function') {
       throw new ConfigError(`Sequential.compile: optimizer is ${show(config.optimizer)}; use nn.sgd(...), nn.adam(...) or a name like 'adam'`);
@@ -207,11 +242,12 @@ export class Sequential {
       if (!(METRIC_NAMES as readonly string[]).includes(m)) {
         throw new ConfigError(`Sequential.compile: metric ${show(m)} is unknown; known: ${METRIC_NAMES.join(', ')}`);
       }
-      if ((m === 'accuracy' || m === 'topKAccuracy') && !this.loss.labels) {
-        throw new ConfigError(`Sequential.compile: metric ${show(m)} needs a classification loss with integer labels, got loss ${show(this.loss.name)}`);
+      if ((m === 'accuracy' || m === 'topKAccuracy') && !loss.labels) {
+        throw new ConfigError(`Sequential.compile: metric ${show(m)} needs a classification loss with integer labels, got loss ${show(loss.name)}`);
       }
     }
     if (this.optimizer && this.optimizer !== opt) this.optimizer.dispose();
+    this.loss = loss;
     this.metrics = metrics as MetricName[];
     if (this.optimizer !== opt) {
       opt.bind(this.arena());

@@ -16,37 +16,38 @@ export interface CsvOptions {
   maxLineLength?: number;
 }
 
-/** Splits CSV text into records of fields, honouring quotes. */
-function records(text: string, file: string, sep: string, maxLine: number): string[][] {
-  const out: string[][] = [];
+/** Splits CSV text into records of fields (with the line each starts on), honouring quotes. */
+function records(text: string, file: string, sep: string, maxLine: number): { fields: string[]; line: number }[] {
+  const out: { fields: string[]; line: number }[] = [];
   let row: string[] = [], field = '', quoted = false, line = 1, lineStart = 0, fieldQuoted = false;
+  let rowLine = 1, quoteLine = 1, quoteCol = 1;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (i - lineStart > maxLine) throw new DataFormatError(`${file}:${line}: line longer than ${maxLine} characters`);
+    if (i - lineStart >= maxLine && c !== '\n' && c !== '\r') throw new DataFormatError(`${file}:${line}:${maxLine + 1}: line longer than ${maxLine} characters`);
     if (quoted) {
       if (c === '"') {
         if (text[i + 1] === '"') { field += '"'; i++; } else quoted = false;
       } else {
-        if (c === '\n') line++;
+        if (c === '\n') { line++; lineStart = i + 1; }
         field += c;
       }
     } else if (c === '"') {
       if (field !== '') throw new DataFormatError(`${file}:${line}:${row.length + 1}: a quote inside an unquoted field`);
-      quoted = true; fieldQuoted = true;
+      quoted = true; fieldQuoted = true; quoteLine = line; quoteCol = row.length + 1;
     } else if (c === sep) {
       row.push(field); field = ''; fieldQuoted = false;
     } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
-      if (!(row.length === 1 && row[0] === '' && !fieldQuoted)) out.push(row);
-      row = []; field = ''; fieldQuoted = false; line++; lineStart = i + 1;
+      if (!(row.length === 1 && row[0] === '' && !fieldQuoted)) out.push({ fields: row, line: rowLine });
+      row = []; field = ''; fieldQuoted = false; line++; lineStart = i + 1; rowLine = line;
     } else {
       if (fieldQuoted) throw new DataFormatError(`${file}:${line}:${row.length + 1}: text after a closing quote`);
       field += c;
     }
   }
-  if (quoted) throw new DataFormatError(`${file}:${line}: a quoted field is not closed`);
-  if (field !== '' || row.length > 0) { row.push(field); out.push(row); }
+  if (quoted) throw new DataFormatError(`${file}:${quoteLine}:${quoteCol}: a quoted field is not closed`);
+  if (field !== '' || row.length > 0 || fieldQuoted) { row.push(field); out.push({ fields: row, line: rowLine }); }
   return out;
 }
 
@@ -58,22 +59,22 @@ export function parseCsv(text: string, file = '<text>', opts: CsvOptions = {}): 
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const recs = records(text, file, sep, opts.maxLineLength ?? 1_000_000);
   if (recs.length === 0) throw new DataFormatError(`${file}: empty; a header row is needed`);
-  const columns = recs[0].map((c) => c.trim());
+  const columns = recs[0].fields.map((c) => c.trim());
   const width = columns.length;
   const rows = recs.length - 1;
   const data = new Float64Array(rows * width);
   const gaps: number[] = [];
   for (let r = 0; r < rows; r++) {
-    const rec = recs[r + 1];
-    if (rec.length !== width) throw new DataFormatError(`${file}:${r + 2}: ${rec.length} fields, the header has ${width}`);
+    const { fields: rec, line } = recs[r + 1];
+    if (rec.length !== width) throw new DataFormatError(`${file}:${line}:${Math.min(rec.length, width) + 1}: ${rec.length} fields, the header has ${width}`);
     for (let c = 0; c < width; c++) {
       const s = rec[c].trim();
       const v = s === '' ? NaN : Number(s);
       if (Number.isNaN(v) && (s === '' || /^nan$/i.test(s) || s === 'NA')) {
-        if (missing === 'error') throw new DataFormatError(`${file}:${r + 2}:${c + 1} (${columns[c]}): missing value ${show(s)}; pass { missing: 'mean' } to impute`);
+        if (missing === 'error') throw new DataFormatError(`${file}:${line}:${c + 1} (${columns[c]}): missing value ${show(s)}; pass { missing: 'mean' } to impute`);
         gaps.push(r * width + c);
       } else if (!Number.isFinite(v)) {
-        throw new DataFormatError(`${file}:${r + 2}:${c + 1} (${columns[c]}): ${show(s)} is not a finite number`);
+        throw new DataFormatError(`${file}:${line}:${c + 1} (${columns[c]}): ${show(s)} is not a finite number`);
       }
       data[r * width + c] = v;
     }

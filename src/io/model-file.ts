@@ -1,7 +1,7 @@
 // The native model file `.simdnn`: a safetensors file whose __metadata__ holds the architecture,
 // the compile config, the epoch and the names of optimizer-state tensors (DESIGN §10). Saves are
 // atomic: a temp file in the same folder, fsync, rename.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, ModelFormatError, SimdnnError, show } from '../errors.js';
 import { Activation, PReLU } from '../layers/activation.js';
@@ -54,7 +54,9 @@ export function writeAtomic(path: string, bytes: Uint8Array, where = 'save'): vo
     renameSync(tmp, path);
   } catch (e) {
     if (fd !== undefined) try { closeSync(fd); } catch { /* already failing */ }
-    rmSync(tmp, { force: true });
+    // NOTE: rmSync({ force }) ignores ENOENT only; under a non-folder it throws ENOTDIR, which
+    // must not replace the typed error below.
+    try { rmSync(tmp, { force: true }); } catch { /* nothing was created */ }
     throw new SimdnnError(`${where}: could not write ${path}: ${(e as Error).message}`);
   }
   // Make the rename itself durable.
@@ -62,6 +64,38 @@ export function writeAtomic(path: string, bytes: Uint8Array, where = 'save'): vo
     const dfd = openSync(dirname(path), 'r');
     try { fsyncSync(dfd); } finally { closeSync(dfd); }
   } catch { /* some file systems cannot fsync a directory */ }
+  removeStaleTemps(path);
+}
+
+/**
+ * Removes temp files of earlier saves to `path` whose writer process is gone (killed mid-save):
+ * `.<name>.<pid>.<ms>.tmp` beside the target. Files of live writers are left alone.
+ */
+function removeStaleTemps(path: string): void {
+  const dir = dirname(path), prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const f of names) {
+    if (!f.startsWith(prefix) || !f.endsWith('.tmp')) continue;
+    const m = /^(\d+)\.\d+\.tmp$/.exec(f.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || alive(pid)) continue;
+    try { rmSync(join(dir, f), { force: true }); } catch { /* best effort */ }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 type LayerConfig = Record<string, unknown> & { type: string; name?: string };
@@ -136,7 +170,9 @@ export function loadModelSync(src: string | Uint8Array, opts: { engine?: Engine;
   const byName = new Map(tensors.map((t) => [t.name, t]));
   let model: Sequential;
   try {
-    model = new Sequential({ inputShape: arch.inputShape as number[], seed: arch.seed as number, name: arch.name as string, engine: opts.engine, threads: opts.threads }, layers);
+    // The file's tensors bound the parameters: a hostile architecture cannot make us allocate more.
+    const maxParams = tensors.reduce((s, t) => s + (t.name.startsWith(OPT_PREFIX) ? 0 : t.data.length), 0);
+    model = new Sequential({ inputShape: arch.inputShape as number[], seed: arch.seed as number, name: arch.name as string, engine: opts.engine, threads: opts.threads, maxParams }, layers);
   } catch (e) {
     throw new ModelFormatError(`__metadata__.architecture: ${(e as Error).message}`);
   }

@@ -2,8 +2,8 @@
 // manifest, weights.bin the float32 little-endian tensors in manifest order. exportTfjs writes what
 // tf.loadLayersModel reads; importTfjs reads that (and TF.js's own saves) back into a simdnn model,
 // checking names, paths, shapes and sizes before it allocates anything.
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, win32 } from 'node:path';
+import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, sep, win32 } from 'node:path';
 import { ConfigError, ModelFormatError, ShapeError, SimdnnError, show } from '../errors.js';
 import { Act, Activation, PReLU } from '../layers/activation.js';
 import { Dense } from '../layers/dense.js';
@@ -339,13 +339,29 @@ function groupBytes(src: TfjsSource, dir: string, groups: ReturnType<typeof pars
     }
     const full = join(dir, p);
     const stat = () => {
+      let st: ReturnType<typeof statSync>, real: string, root: string;
       try {
-        return statSync(full).size;
+        st = statSync(full);
+        real = realpathSync(full);
+        root = realpathSync(dir || '.');
+      } catch (e) {
+        throw new ModelFormatError(`importTfjs: cannot read weights file ${full}: ${(e as Error).message}`);
+      }
+      // NOTE: the path check above is lexical; a symlink inside the folder could still point out of it.
+      if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
+        throw new ModelFormatError(`importTfjs: weights file ${show(p)} resolves to ${real}, outside the model's folder ${root}`);
+      }
+      if (!st!.isFile()) throw new ModelFormatError(`importTfjs: weights file ${show(p)} is not a regular file`);
+      return st!.size;
+    };
+    const read = () => {
+      try {
+        return readFileSync(full);
       } catch (e) {
         throw new ModelFormatError(`importTfjs: cannot read weights file ${full}: ${(e as Error).message}`);
       }
     };
-    return { size: stat, read: () => readFileSync(full) };
+    return { size: stat, read };
   };
   groups.forEach((g, i) => {
     const size = g.paths.reduce((s, p) => s + file(p).size(), 0);

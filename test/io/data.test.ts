@@ -56,7 +56,7 @@ describe('CSV', () => {
     expect(Array.from(r.y!)).toEqual([3, -6]);
   });
   it.each([
-    ['a ragged row', 'a,b\n1,2\n3\n', /:3: 1 fields, the header has 2/],
+    ['a ragged row', 'a,b\n1,2\n3\n', /:3:2: 1 fields, the header has 2/],
     ['NaN', 'a,b\n1,NaN\n', /:2:2 \(b\): missing value/],
     ['an empty cell', 'a,b\n1,\n', /:2:2 \(b\): missing value/],
     ['inf', 'a,b\n1,inf\n', /:2:2 \(b\): "inf" is not a finite number/],
