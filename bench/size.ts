@@ -30,7 +30,8 @@ const wasm = Object.fromEntries(readdirSync(wasmDir).filter((f) => f.endsWith('.
 
 // 3. Cold start, in fresh processes.
 const dir = mkdtempSync(join(tmpdir(), 'simdnn-size-'));
-const index = pathToFileURL(join(root, 'build', 'src', 'index.js')).href;
+// What `import 'simdnn'` loads: the one-file bundle (scripts/build-bundles.mjs).
+const index = pathToFileURL(join(root, 'build', 'dist', 'simdnn.mjs')).href;
 const modelPath = join(dir, 'w1.simdnn');
 const script = (name: string, body: string) => { const p = join(dir, name); writeFileSync(p, body); return p; };
 const make = script('make.mjs', `
