@@ -1,7 +1,7 @@
 // Embedding: ESM and CommonJS entry points, an import that does no work until used, and a bundle
 // (esbuild, wasm and model inlined) that runs in an empty folder without the packaged files.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,36 @@ describe('entry points', () => {
     const y = Array.from(m.predict([[1, 2, 3]]).data);
     m.dispose();
     out.y.forEach((v: number, i: number) => expect(Math.abs(v - y[i])).toBeLessThanOrEqual(1e-6));
+  });
+});
+
+describe('types', () => {
+  it('a TypeScript consumer type-checks with import (ESM) and with require (CommonJS)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdnn-types-'));
+    try {
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(root, join(dir, 'node_modules', 'simdnn'), 'dir');
+      symlinkSync(join(root, 'node_modules', '@types'), join(dir, 'node_modules', '@types'), 'dir');
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true, types: ['node'], lib: ['ES2022', 'DOM'] },
+        files: ['a.cts', 'b.mts'],
+      }));
+      const use = 'nn.sequential({ inputShape: [2] }, [nn.dense(1)]);\nconst h: Promise<nn.History> = m.fit([[0, 1]], [1], { timeBudgetMs: 5 });';
+      writeFileSync(join(dir, 'a.cts'), `import nn = require('simdnn');\nconst m: nn.Sequential = ${use}\nexport = h;\n`);
+      writeFileSync(join(dir, 'b.mts'), `import * as nn from 'simdnn';\nconst m: nn.Sequential = ${use}\nexport { h };\n`);
+      // A wrong use must fail, so the check is not vacuous.
+      writeFileSync(join(dir, 'c.mts'), "import * as nn from 'simdnn';\nnn.sequential({ inputShape: 'x' }, []);\n");
+      const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+      expect(node([tsc, '-p', dir], dir)).toBe('');
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true, types: ['node'] }, files: ['c.mts'],
+      }));
+      let out = '';
+      try { execFileSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' }); } catch (e) { out = String((e as { stdout: string }).stdout); }
+      expect(out).toMatch(/c\.mts\(2,\d+\): error TS\d+: Type 'string' is not assignable to type 'number\[\]'/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
