@@ -1,11 +1,11 @@
 // Embedding: ESM and CommonJS entry points, an import that does no work until used, and a bundle
 // (esbuild, wasm and model inlined) that runs in an empty folder without the packaged files.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as nn from '../src/index.js';
 
@@ -86,7 +86,7 @@ describe('a bundle with the wasm inlined', () => {
     rmSync(out, { recursive: true, force: true });
   });
 
-  it('loads a saved model from bytes, predicts, trains one epoch and saves to bytes, in an empty folder', async () => {
+  it('loads a saved model from bytes, predicts, trains one epoch and saves to bytes, in an empty folder, with no fs', async () => {
     // A small trained model to ship inside the bundle.
     const x = Array.from({ length: 32 }, (_, i) => [Math.cos(i), Math.sin(i * 0.7), (i % 5) / 5]);
     const y = Int32Array.from(x, ([a, b]) => (a + b > 0 ? 1 : 0));
@@ -113,10 +113,23 @@ describe('a bundle with the wasm inlined', () => {
       const same = again.predict(x).data.every((v, i) => v === m.predict(x).data[i]);
       console.log(JSON.stringify({ before, loss: h.history.loss[0], saved: bytes.length, same, backend: nn.backendInfo() }));
     `);
+    // node:fs is replaced by functions that throw, so the run proves no file is touched.
+    const FS = ['appendFileSync', 'closeSync', 'cpSync', 'existsSync', 'fsyncSync', 'mkdirSync', 'openSync', 'readFileSync', 'readdirSync',
+      'renameSync', 'rmSync', 'statSync', 'writeFileSync', 'writeSync'];
+    const noFs: Plugin = {
+      name: 'no-fs',
+      setup(b) {
+        b.onResolve({ filter: /^(node:)?fs$/ }, () => ({ path: 'fs', namespace: 'no-fs' }));
+        b.onLoad({ filter: /.*/, namespace: 'no-fs' }, () => ({
+          contents: FS.map((f) => `export function ${f}() { throw new Error('fs.${f} was called'); }`).join('\n'),
+        }));
+      },
+    };
     const r = await build({
       entryPoints: [join(src, 'entry.mjs')], outfile: join(out, 'app.mjs'), bundle: true, platform: 'node', format: 'esm', target: 'node20',
-      loader: { '.wasm': 'binary', '.simdnn': 'binary' }, absWorkingDir: root, logLevel: 'silent',
+      loader: { '.wasm': 'binary', '.simdnn': 'binary' }, absWorkingDir: root, logLevel: 'silent', plugins: [noFs],
     });
+    expect(readFileSync(join(out, 'app.mjs'), 'utf8')).toMatch(/fs\.readFileSync was called/);
     expect(r.errors).toEqual([]);
     expect(readdirSync(out)).toEqual(['app.mjs']); // one file; no node_modules, no build/wasm beside it
     for (const how of ['bytes', 'module']) {
