@@ -12,7 +12,7 @@ export { tensor, Tensor } from './tensor.js';
 export { gradCheck, type GradCheckResult } from './gradcheck.js';
 export { crossValidate, type CrossValidationResult } from './crossval.js';
 export { getLoss, type LossName } from './losses.js';
-export type { FitOptions, History } from './train.js';
+export type { FitOptions, History, ResumeState } from './train.js';
 export * as callbacks from './callbacks.js';
 export * from './optimizers/index.js';
 export * as schedules from './schedules.js';

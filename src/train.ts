@@ -53,15 +53,46 @@ export interface FitOptions {
   callbacks?: Callback[];
   /** Print one line per epoch when no progressBar callback is given (default false). */
   verbose?: boolean;
+  /**
+   * Wall-clock budget in ms: once spent, fit stops at the next batch boundary (after at least one
+   * step) and returns `history.resume`. Default: no budget.
+   */
+  timeBudgetMs?: number;
+  /** `history.resume` of a fit that stopped on its time budget: continue exactly where it stopped. */
+  resume?: ResumeState;
 }
-const FIT_KEYS = ['epochs', 'batchSize', 'sampling', 'validationSplit', 'validationData', 'classWeight', 'initialEpoch', 'callbacks', 'verbose'];
+const FIT_KEYS = ['epochs', 'batchSize', 'sampling', 'validationSplit', 'validationData', 'classWeight', 'initialEpoch', 'callbacks', 'verbose',
+  'timeBudgetMs', 'resume'];
+
+/**
+ * Where a fit stopped on its time budget: plain numbers (JSON-serialisable), so it can be kept
+ * beside a saved model. Weights and optimizer state stay in the model (or in its file, saved with
+ * includeOptimizer); given back as `fit(x, y, { ...sameOptions, resume })` on the same data, the
+ * run continues bit-identically to one that was never interrupted (single thread).
+ */
+export interface ResumeState {
+  /** The epoch (0-based) and the step within it to run next. */
+  epoch: number;
+  step: number;
+  /** The model's PRNG state (xoshiro128**, 4 × u32) now, and at the start of this epoch (its order is redrawn from it). */
+  rng: number[];
+  epochRng: number[];
+  /** What the run was: resuming with other data or settings is refused. */
+  samples: number;
+  batchSize: number;
+  sampling: 'shuffle' | 'replacement' | 'sequential';
+  /** Running sums of this epoch's loss and metrics so far. */
+  meter: MeterSums;
+}
 
 export interface History {
   epoch: number[];
   /** Per-epoch values: loss, each metric, valLoss, val<Metric>, lr. */
   history: Record<string, number[]>;
   /** Why training ended early, if it did. */
-  stopped?: 'callback' | 'nan';
+  stopped?: 'callback' | 'nan' | 'timeBudget';
+  /** Set when stopped on timeBudgetMs: pass it as `fit(x, y, { ..., resume })` to continue. */
+  resume?: ResumeState;
 }
 
 function checkPositiveInt(where: string, name: string, v: unknown, max = 2 ** 31 - 1): number {
@@ -96,10 +127,18 @@ class StepBuffers {
   }
 }
 
+type MeterSums = { n: number; loss: number; correct: number; topk: number; binCorrect: number; sse: number; sae: number };
+const METER_KEYS = ['n', 'loss', 'correct', 'topk', 'binCorrect', 'sse', 'sae'] as const;
+
 /** Running sums of loss and metrics over the batches of an epoch. */
-class Meter {
-  n = 0; loss = 0; correct = 0; topk = 0; binCorrect = 0; sse = 0; sae = 0; count = 0;
-  constructor(private model: Sequential, private data: WasmData) {}
+class Meter implements MeterSums {
+  n = 0; loss = 0; correct = 0; topk = 0; binCorrect = 0; sse = 0; sae = 0;
+  constructor(private model: Sequential, private data: WasmData, from?: MeterSums) {
+    if (from) for (const k of METER_KEYS) this[k] = from[k];
+  }
+  sums(): MeterSums {
+    return Object.fromEntries(METER_KEYS.map((k) => [k, this[k]])) as MeterSums;
+  }
   add(pred: number, target: number, rows: number, loss: number, correct: number): void {
     const m = this.model, e = m.engine, N = m.outputSize;
     this.n += rows; this.loss += loss * rows; this.correct += correct;
@@ -217,13 +256,19 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
   if (!model.loss || !model.optimizer) throw new ConfigError(`${where}: the model is not compiled; call model.compile({ loss, optimizer }) first`);
   checkKeys(where, opts, FIT_KEYS);
   const epochs = checkPositiveInt(where, 'epochs', opts.epochs ?? 1);
-  const initialEpoch = opts.initialEpoch ?? 0;
-  if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
-    throw new ConfigError(`${where}: initialEpoch is ${show(initialEpoch)}; it must be an integer in [0, epochs)`);
-  }
   const sampling = opts.sampling ?? 'shuffle';
   if (!['shuffle', 'replacement', 'sequential'].includes(sampling)) {
     throw new ConfigError(`${where}: sampling is ${show(sampling)}; it must be 'shuffle', 'replacement' or 'sequential'`);
+  }
+  const budget = opts.timeBudgetMs === undefined ? Infinity : opts.timeBudgetMs;
+  if (typeof budget !== 'number' || !(budget > 0)) {
+    throw new ConfigError(`${where}: timeBudgetMs is ${show(opts.timeBudgetMs)}; it must be a number of milliseconds > 0`);
+  }
+  const resume = opts.resume;
+  if (resume !== undefined && opts.initialEpoch !== undefined) throw new ConfigError(`${where}: give initialEpoch or resume, not both`);
+  const initialEpoch = resume ? checkResume(where, resume, epochs) : opts.initialEpoch ?? 0;
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
+    throw new ConfigError(`${where}: initialEpoch is ${show(initialEpoch)}; it must be an integer in [0, epochs)`);
   }
   const vs = opts.validationSplit ?? 0;
   if (typeof vs !== 'number' || !(vs >= 0 && vs < 1)) throw new ConfigError(`${where}: validationSplit is ${show(vs)}; it must be in [0, 1)`);
@@ -249,6 +294,14 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
   const n = trainX.rows;
   const batchSize = checkPositiveInt(where, 'batchSize', opts.batchSize ?? 32);
   const bs = Math.min(batchSize, n);
+  if (resume) {
+    const run = { samples: n, batchSize: bs, sampling }, was = { samples: resume.samples, batchSize: resume.batchSize, sampling: resume.sampling };
+    if (run.samples !== was.samples || run.batchSize !== was.batchSize || run.sampling !== was.sampling) {
+      throw new ConfigError(`${where}: resume is from a run with ${JSON.stringify(was)}, this one has ${JSON.stringify(run)}; resume with the same data and options`);
+    }
+    const steps = Math.ceil(n / bs);
+    if (resume.step >= steps) throw new ConfigError(`${where}: resume.step is ${resume.step}; an epoch of ${n} samples in batches of ${bs} has ${steps} steps`);
+  }
   const e = model.engine;
   const train = new WasmData(e, trainX, trainY, model.inputSize);
   const val = valX ? new WasmData(e, valX, valY, model.inputSize) : undefined;
@@ -259,17 +312,31 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
   const history: History = { epoch: [], history: {} };
   const ctx: TrainContext = { model, epochs, steps, samples: n, batchSize: bs, stopTraining: false, history };
   if (sampling === 'sequential') for (let i = 0; i < n; i++) e.i32[(order >> 2) + i] = i;
-  let lastYield = performance.now();
+  const t0 = performance.now();
+  let lastYield = t0;
   fitting.add(model);
   try {
     model.stopTraining = false;
     for (const c of callbacks) c.onTrainBegin?.(ctx);
     for (let epoch = initialEpoch; epoch < epochs && !ctx.stopTraining; epoch++) {
+      // A resumed epoch redraws its order from the PRNG state it started with, then restores the
+      // state where the interrupted run stopped (dropout draws from the same stream).
+      const resumed = resume && epoch === initialEpoch ? resume : undefined;
+      if (resumed) writeRng(model, resumed.epochRng);
+      else if (performance.now() - t0 >= budget && epoch > initialEpoch) {
+        history.stopped = 'timeBudget';
+        history.resume = resumeState(model, epoch, 0, readRng(model), { samples: n, batchSize: bs, sampling }, new Meter(model, train).sums());
+        break;
+      }
+      const epochRng = readRng(model);
       for (const c of callbacks) c.onEpochBegin?.(epoch, ctx);
       if (sampling === 'shuffle') e.k.i32_permutation(order, n, model.rng);
       else if (sampling === 'replacement') e.k.i32_sample(order, n, n, model.rng);
-      const meter = new Meter(model, train);
-      for (let s = 0; s < steps; s++) {
+      // NOTE: a stop at step 0 came before this epoch's order was drawn: its rng is epochRng, and
+      // the state after the draw is the one to keep.
+      if (resumed && resumed.step > 0) writeRng(model, resumed.rng);
+      const meter = new Meter(model, train, resumed?.meter);
+      for (let s = resumed?.step ?? 0; s < steps; s++) {
         const start = s * bs, rows = Math.min(bs, n - start);
         gatherBatch(model, train, buf, order + start * 4, rows);
         const r = step(model, buf, rows, true);
@@ -286,9 +353,14 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
         meter.add(r.pred, buf.y, rows, r.loss, r.correct);
         for (const c of callbacks) c.onBatchEnd?.(s, { loss: r.loss, size: rows }, ctx);
         if (ctx.stopTraining) break;
+        if (s + 1 < steps && performance.now() - t0 >= budget) {
+          history.stopped = 'timeBudget';
+          history.resume = resumeState(model, epoch, s + 1, epochRng, { samples: n, batchSize: bs, sampling }, meter.sums());
+          break;
+        }
         if (performance.now() - lastYield > 20) { await nextTick(); lastYield = performance.now(); }
       }
-      if (history.stopped === 'nan') break;
+      if (history.stopped === 'nan' || history.stopped === 'timeBudget') break;
       const logs: Logs = meter.logs();
       if (val) Object.assign(logs, evaluateData(model, val, buf, buf.cap, 'val'));
       logs.lr = model.optimizer.lr;
@@ -310,6 +382,35 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
     if (buf.classWeights) { e.release(buf.classWeights); buf.classWeights = 0; }
   }
   return history;
+}
+
+/** The model's PRNG state as 4 unsigned 32-bit numbers, and back. */
+function readRng(model: Sequential): number[] {
+  const i = model.rng >> 2;
+  return Array.from(model.engine.i32.subarray(i, i + 4), (v) => v >>> 0);
+}
+function writeRng(model: Sequential, state: number[]): void {
+  model.engine.i32.set(state.map((v) => v | 0), model.rng >> 2);
+}
+
+function resumeState(model: Sequential, epoch: number, step: number, epochRng: number[],
+                     run: Pick<ResumeState, 'samples' | 'batchSize' | 'sampling'>, meter: MeterSums): ResumeState {
+  return { epoch, step, rng: readRng(model), epochRng, ...run, meter };
+}
+
+/** Validates a resume state's shape (what it must match is checked once the data is known); returns its epoch. */
+function checkResume(where: string, r: ResumeState, epochs: number): number {
+  const bad = (what: string) => new ConfigError(`${where}: resume${what}; pass the history.resume of a fit stopped by timeBudgetMs`);
+  if (typeof r !== 'object' || r === null) throw bad(` is ${show(r)}`);
+  if (!Number.isInteger(r.epoch) || r.epoch < 0 || r.epoch >= epochs) throw bad(`.epoch is ${show(r.epoch)}, epochs is ${epochs}; it must be an integer in [0, epochs)`);
+  if (!Number.isInteger(r.step) || r.step < 0) throw bad(`.step is ${show(r.step)}; it must be an integer ≥ 0`);
+  const u32s = (a: unknown) => Array.isArray(a) && a.length === 4 && a.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff) && a.some((v) => v !== 0);
+  if (!u32s(r.rng)) throw bad(`.rng is ${show(r.rng)}; it must be 4 unsigned 32-bit integers, not all 0`);
+  if (!u32s(r.epochRng)) throw bad(`.epochRng is ${show(r.epochRng)}; it must be 4 unsigned 32-bit integers, not all 0`);
+  if (typeof r.meter !== 'object' || r.meter === null || !METER_KEYS.every((k) => typeof r.meter[k] === 'number')) {
+    throw bad(`.meter is ${show(r.meter)}; it must hold the numbers ${METER_KEYS.join(', ')}`);
+  }
+  return r.epoch;
 }
 
 function firstNonFinite(model: Sequential): string | undefined {
