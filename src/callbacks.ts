@@ -91,10 +91,23 @@ export function earlyStopping(opts: { monitor?: string; patience?: number; minDe
 }
 
 /** Saves the model after each epoch (or only when the monitored value improves). */
-export function modelCheckpoint(opts: { save: (model: Sequential, epoch: number, logs: Logs) => void | Promise<void>; monitor?: string; saveBestOnly?: boolean; mode?: 'auto' | 'min' | 'max' }): Callback {
+/**
+ * Saves the model at the end of an epoch (every epoch, or when `monitor` improves with
+ * saveBestOnly): to `path` as a .simdnn file (atomic; `{epoch}` in the path becomes the 1-based
+ * epoch; `includeOptimizer` keeps what exact resumption needs), or through a `save` function.
+ */
+export function modelCheckpoint(opts: {
+  path?: string; includeOptimizer?: boolean;
+  save?: (model: Sequential, epoch: number, logs: Logs) => void | Promise<void>;
+  monitor?: string; saveBestOnly?: boolean; mode?: 'auto' | 'min' | 'max';
+}): Callback {
   const where = 'modelCheckpoint';
-  checkKeys(where, opts, ['save', 'monitor', 'saveBestOnly', 'mode']);
-  if (typeof opts?.save !== 'function') throw new ConfigError(`${where}: save must be a function (model, epoch, logs) => void`);
+  checkKeys(where, opts, ['path', 'includeOptimizer', 'save', 'monitor', 'saveBestOnly', 'mode']);
+  if ((opts?.path === undefined) === (opts?.save === undefined)) throw new ConfigError(`${where}: give a path or a save function (model, epoch, logs) => void, not both`);
+  if (opts.save !== undefined && typeof opts.save !== 'function') throw new ConfigError(`${where}: save is ${show(opts.save)}; it must be a function (model, epoch, logs) => void`);
+  if (opts.path !== undefined && (typeof opts.path !== 'string' || opts.path === '')) throw new ConfigError(`${where}: path is ${show(opts.path)}; it must be a non-empty string`);
+  const save = opts.save ?? ((model: Sequential, epoch: number) =>
+    model.save(opts.path!.replaceAll('{epoch}', String(epoch + 1)), { includeOptimizer: opts.includeOptimizer ?? false }));
   const monitor = opts.monitor ?? 'valLoss';
   const mode = checkMode(where, opts.mode ?? 'auto');
   let best: Best;
@@ -106,7 +119,7 @@ export function modelCheckpoint(opts: { save: (model: Sequential, epoch: number,
         if (!best.improves(v)) return;
         best.value = v;
       }
-      await opts.save(ctx.model, epoch, logs);
+      await save(ctx.model, epoch, logs);
     },
   };
 }
