@@ -303,6 +303,15 @@ export class Sequential {
     for (const [name, data] of m) this.engine.f32.set(data, this.paramRefs.find((q) => q.name === name)!.ptr >> 2);
   }
   /** All parameters as one Float32Array (arena order) — for hashing and exact comparisons. */
+  /** The PRNG state (xoshiro128**: shuffling, sampling, dropout) as 4 unsigned 32-bit numbers. */
+  get rngState(): number[] {
+    const i = this.rng >> 2;
+    return Array.from(this.engine.i32.subarray(i, i + 4), (v) => v >>> 0);
+  }
+  set rngState(state: number[]) {
+    this.engine.i32.set(state.map((v) => v | 0), this.rng >> 2);
+  }
+
   weightBytes(): Uint8Array {
     return this.engine.u8.slice(this.params, this.params + this.totalSize * 4);
   }

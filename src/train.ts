@@ -322,19 +322,19 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
       // A resumed epoch redraws its order from the PRNG state it started with, then restores the
       // state where the interrupted run stopped (dropout draws from the same stream).
       const resumed = resume && epoch === initialEpoch ? resume : undefined;
-      if (resumed) writeRng(model, resumed.epochRng);
+      if (resumed) model.rngState = resumed.epochRng;
       else if (performance.now() - t0 >= budget && epoch > initialEpoch) {
         history.stopped = 'timeBudget';
-        history.resume = resumeState(model, epoch, 0, readRng(model), { samples: n, batchSize: bs, sampling }, new Meter(model, train).sums());
+        history.resume = resumeState(model, epoch, 0, model.rngState, { samples: n, batchSize: bs, sampling }, new Meter(model, train).sums());
         break;
       }
-      const epochRng = readRng(model);
+      const epochRng = model.rngState;
       for (const c of callbacks) c.onEpochBegin?.(epoch, ctx);
       if (sampling === 'shuffle') e.k.i32_permutation(order, n, model.rng);
       else if (sampling === 'replacement') e.k.i32_sample(order, n, n, model.rng);
       // NOTE: a stop at step 0 came before this epoch's order was drawn: its rng is epochRng, and
       // the state after the draw is the one to keep.
-      if (resumed && resumed.step > 0) writeRng(model, resumed.rng);
+      if (resumed && resumed.step > 0) model.rngState = resumed.rng;
       const meter = new Meter(model, train, resumed?.meter);
       for (let s = resumed?.step ?? 0; s < steps; s++) {
         const start = s * bs, rows = Math.min(bs, n - start);
@@ -384,18 +384,9 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
   return history;
 }
 
-/** The model's PRNG state as 4 unsigned 32-bit numbers, and back. */
-function readRng(model: Sequential): number[] {
-  const i = model.rng >> 2;
-  return Array.from(model.engine.i32.subarray(i, i + 4), (v) => v >>> 0);
-}
-function writeRng(model: Sequential, state: number[]): void {
-  model.engine.i32.set(state.map((v) => v | 0), model.rng >> 2);
-}
-
 function resumeState(model: Sequential, epoch: number, step: number, epochRng: number[],
                      run: Pick<ResumeState, 'samples' | 'batchSize' | 'sampling'>, meter: MeterSums): ResumeState {
-  return { epoch, step, rng: readRng(model), epochRng, ...run, meter };
+  return { epoch, step, rng: model.rngState, epochRng, ...run, meter };
 }
 
 /** Validates a resume state's shape (what it must match is checked once the data is known); returns its epoch. */

@@ -36,7 +36,7 @@ export function modelToBytes(model: Sequential, opts: { includeOptimizer?: boole
       meta.optimizer = JSON.stringify({ iterations: o.iterations, lr: o.lr, state: st.map((s) => s.name) });
       // The PRNG (shuffling, sampling, dropout) too: a resumed fit then draws what the
       // uninterrupted one would have.
-      meta.rng = JSON.stringify(Array.from(e.i32.subarray(model.rng >> 2, (model.rng >> 2) + 4), (v) => v >>> 0));
+      meta.rng = JSON.stringify(model.rngState);
       for (const s of st) tensors.push({ name: OPT_PREFIX + s.name, shape: [s.size], data: e.f32.slice(s.ptr >> 2, (s.ptr >> 2) + s.size) });
     }
   }
@@ -230,5 +230,5 @@ function restoreCompile(model: Sequential, metadata: Record<string, string>, byN
   if (!Array.isArray(r) || r.length !== 4 || !r.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32) || r.every((v) => v === 0)) {
     throw new ModelFormatError(`__metadata__.rng: ${str(r)}; it must be 4 integers in [0, 2³²), not all 0`);
   }
-  model.engine.i32.set(r.map((v) => v | 0), model.rng >> 2);
+  model.rngState = r;
 }
