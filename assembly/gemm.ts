@@ -167,6 +167,14 @@ function pack_a(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32): voi
   }
 }
 
+// NR bias values for a tile of nr columns: in place when the tile is full, else zero-padded in
+// the bias scratch (so nothing past the bias vector is read).
+@inline function bias_row(bias: usize, nr: i32): usize {
+  if (nr == NR) return bias;
+  for (let j = 0; j < NR; j++) store<f32>(wsBias + <usize>j * 4, j < nr ? load<f32>(bias + <usize>j * 4) : 0);
+  return wsBias;
+}
+
 // C tile (mr×nr of an MR×NR micro-tile) [+]= packed A panel · packed B panel (+ bias row).
 // NOTE: the k loop ends on a pointer compare: the loop is bound by instruction count, and V8
 // keeps all accumulators in registers only while the tile fits in ~15 vector registers.
@@ -175,14 +183,9 @@ function kernel_simd(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32,
   let vb0 = f32x4.splat(0);
   let vb1 = vb0;
   if (bias != 0) {
-    if (nr == NR) {
-      vb0 = v128.load(bias);
-      vb1 = v128.load(bias, 16);
-    } else {
-      for (let j = 0; j < NR; j++) store<f32>(wsBias + <usize>j * 4, j < nr ? load<f32>(bias + <usize>j * 4) : 0);
-      vb0 = v128.load(wsBias);
-      vb1 = v128.load(wsBias, 16);
-    }
+    const row = bias_row(bias, nr);
+    vb0 = v128.load(row);
+    vb1 = v128.load(row, 16);
   }
   let vacc0x0123 = vb0, vacc0x4567 = vb1;
   let vacc1x0123 = vb0, vacc1x4567 = vb1;
@@ -237,9 +240,9 @@ function kernel_direct(kc: i32, a: usize, rsA: i32, csA: i32, b: usize, rsB: i32
   let vb0 = f32x4.splat(0);
   let vb1 = vb0;
   if (bias != 0) {
-    for (let j = 0; j < NR; j++) store<f32>(wsBias + <usize>j * 4, j < nr ? load<f32>(bias + <usize>j * 4) : 0);
-    vb0 = v128.load(wsBias);
-    vb1 = v128.load(wsBias, 16);
+    const row = bias_row(bias, nr);
+    vb0 = v128.load(row);
+    vb1 = v128.load(row, 16);
   }
   let vacc0x0123 = vb0, vacc0x4567 = vb1;
   let vacc1x0123 = vb0, vacc1x4567 = vb1;

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as nn from '../src/index.js';
-import { LR, MOMENTUM } from './workloads.js';
+import { buildMlp } from '../src/bench.js';
+import { LR } from './workloads.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : dflt; };
@@ -20,8 +21,7 @@ async function child(): Promise<void> {
   const steps = Number(arg('--steps', '400'));
   const { train } = nn.datasets.fashionMnist();
   const n = Math.min(train.x.rows, steps * batch);
-  const m = nn.sequential({ inputShape: [784], seed: 1 }, [...hidden.map((h) => nn.dense(h, { activation: 'relu' })), nn.dense(10)])
-    .compile({ loss: 'softmaxCrossEntropy', optimizer: nn.sgd({ lr: LR, momentum: MOMENTUM }) });
+  const m = buildMlp(hidden, { lr: LR });
   await m.fit(train.x.slice(0, n), (train.y as Int32Array).subarray(0, n), { epochs: Math.ceil((steps * batch) / n), batchSize: batch });
 }
 

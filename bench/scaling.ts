@@ -6,14 +6,14 @@ import { fileURLToPath } from 'node:url';
 import * as nn from '../src/index.js';
 import { writeJson } from './common.js';
 import { lineChart } from './svg.js';
-import { LR, MOMENTUM } from './workloads.js';
+import { buildMlp } from '../src/bench.js';
+import { LR } from './workloads.js';
 
 export const BATCHES = [1, 8, 32, 128, 512], WIDTHS = [64, 256, 1024];
 
 /** Samples/s of training steps on `x`, after a short warm-up, over about `seconds`. */
 async function samplesPerSec(x: nn.Tensor<Uint8Array>, y: Int32Array, width: number, batch: number, threads: number, seconds: number): Promise<number> {
-  const m = nn.sequential({ inputShape: [784], seed: 1, threads }, [nn.dense(width, { activation: 'relu' }), nn.dense(10)])
-    .compile({ loss: 'softmaxCrossEntropy', optimizer: nn.sgd({ lr: LR, momentum: MOMENTUM }) });
+  const m = buildMlp([width], { lr: LR, threads });
   let t0 = 0, samples = 0, warm = 0;
   await m.fit(x, y, {
     epochs: 1000, batchSize: batch,

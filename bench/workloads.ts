@@ -1,6 +1,7 @@
 // The compared workloads (issue: speed) and simdnn's runner for them. Each run happens in its own
 // process (see compare.ts), so one library's JIT, heap and threads never affect another's.
 import * as nn from '../src/index.js';
+import { MOMENTUM, buildMlp } from '../src/bench.js';
 
 export interface Workload { name: string; hidden: number[]; batch: number; what: string }
 export const WORKLOADS: Workload[] = [
@@ -9,7 +10,9 @@ export const WORKLOADS: Workload[] = [
 ];
 /** W3: inference of W1's network (after its epoch) on the 10k test images, batch 1000. */
 export const W3 = { name: 'W3', batch: 1000, what: 'predict with W1\'s network, batch 1000, 10k test images' };
-export const LR = 0.05, MOMENTUM = 0.9, WARMUP_BATCHES = 30;
+/** SGD with buildMlp's MOMENTUM at this lr, for every library. */
+export const LR = 0.05, WARMUP_BATCHES = 30;
+export { MOMENTUM };
 
 /** What one library reports for one training workload (and W3 when it ran W1). */
 export interface RunResult {
@@ -29,20 +32,13 @@ export async function best(reps: number, fn: () => unknown): Promise<number> {
   return b;
 }
 
-function build(w: Workload, threads: number, seed: number): nn.Sequential {
-  const m = nn.sequential({ inputShape: [784], seed, threads }, [
-    ...w.hidden.map((h) => nn.dense(h, { activation: 'relu' })), nn.dense(10),
-  ]);
-  return m.compile({ loss: 'softmaxCrossEntropy', optimizer: nn.sgd({ lr: LR, momentum: MOMENTUM }), metrics: ['accuracy'] });
-}
-
 /** simdnn: a warm-up on a throwaway model, then one timed epoch on a fresh one (data already resident). */
 export async function runSimdnn(w: Workload, threads: number, budgetSec: number): Promise<RunResult> {
   const { train, test } = nn.datasets.fashionMnist();
-  const warm = build(w, threads, 1);
+  const warm = buildMlp(w.hidden, { lr: LR, threads, seed: 1 });
   await warm.fit(train.x.slice(0, WARMUP_BATCHES * w.batch), train.y.subarray(0, WARMUP_BATCHES * w.batch), { epochs: 1, batchSize: w.batch });
   warm.dispose();
-  const m = build(w, threads, 42);
+  const m = buildMlp(w.hidden, { lr: LR, threads, seed: 42 });
   let t0 = 0, seconds = 0, samples = 0;
   await m.fit(train.x, train.y, {
     epochs: 1, batchSize: w.batch,

@@ -1,5 +1,6 @@
 // `simdnn bench`: gemm GFLOP/s on the shapes of a 784-256-128-10 MLP at batch 128 and training
 // samples/s of that MLP, per build. (bench/ holds the full benchmark.js suites and peer comparisons.)
+import { dense, sequential, sgd, tensor, type Sequential } from './index.js';
 import { Engine, runtimeAccepts, ISAS, type Isa } from './wasm.js';
 
 export type GemmVariant = 'nn' | 'nt' | 'tn';
@@ -67,6 +68,17 @@ export const TRAIN_SHAPES = [
   { name: 'W2 784-128-10 b32', hidden: [128], batch: 32 },
 ];
 
+/** The SGD momentum of every benchmark (and of bench/compare's peers). */
+export const MOMENTUM = 0.9;
+
+/** 784-hidden…-10 ReLU, softmax cross-entropy on logits, SGD with MOMENTUM: every benchmark's network. */
+export function buildMlp(hidden: number[], opts: { lr: number; threads?: number; seed?: number; engine?: Engine }): Sequential {
+  const m = sequential({ inputShape: [784], seed: opts.seed ?? 1, threads: opts.threads, engine: opts.engine }, [
+    ...hidden.map((h) => dense(h, { activation: 'relu' })), dense(10),
+  ]);
+  return m.compile({ loss: 'softmaxCrossEntropy', optimizer: sgd({ lr: opts.lr, momentum: MOMENTUM }), metrics: ['accuracy'] });
+}
+
 export interface TrainRow { isa: Isa; threads: number; name: string; samplesPerSec: number }
 
 /**
@@ -74,7 +86,6 @@ export interface TrainRow { isa: Isa; threads: number; name: string; samplesPerS
  * scaled to [0, 1] (speed does not depend on the values), after a warm-up.
  */
 export async function runTrainBench(opts: { isas?: Isa[]; threads?: number; quick?: boolean; print?: (s: string) => void } = {}): Promise<TrainRow[]> {
-  const nn = await import('./index.js');
   const print = opts.print ?? console.log;
   const threads = opts.threads ?? 1;
   const isas = (opts.isas ?? [...ISAS]).filter(runtimeAccepts);
@@ -82,16 +93,14 @@ export async function runTrainBench(opts: { isas?: Isa[]; threads?: number; quic
   let s = 12345;
   for (let i = 0; i < x.length; i++) { s = (s * 1103515245 + 12345) >>> 0; x[i] = s >>> 24; }
   for (let i = 0; i < n; i++) y[i] = i % 10;
-  const xt = nn.tensor(x, [n, 784]);
+  const xt = tensor(x, [n, 784]);
   const rows: TrainRow[] = [];
   print(`${'training'.padEnd(24)}${isas.map((i) => i.padStart(10)).join('')}   (samples/s, ${threads} thread${threads > 1 ? 's' : ''})`);
   for (const shape of TRAIN_SHAPES) {
     const cells: string[] = [];
     for (const isa of isas) {
-      const engine = new Engine({ isa });
-      const m = nn.sequential({ inputShape: [784], seed: 1, engine, threads }, [
-        ...shape.hidden.map((h) => nn.dense(h, { activation: 'relu' })), nn.dense(10),
-      ]).compile({ loss: 'softmaxCrossEntropy', optimizer: nn.sgd({ lr: 0.01, momentum: 0.9 }) });
+      // A small lr: the labels are arbitrary, and a diverging loss would stop the run.
+      const m = buildMlp(shape.hidden, { lr: 0.01, threads, engine: new Engine({ isa }) });
       await m.fit(xt, y, { epochs: 1, batchSize: shape.batch });
       const epochs = opts.quick ? 1 : 3;
       const t = performance.now();

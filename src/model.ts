@@ -34,6 +34,11 @@ export interface SequentialConfig {
 /** The wasm32 limit: every engine's memory must fit in 4 GiB. */
 const WASM_LIMIT_BYTES = 2 ** 32;
 
+/** A valid PRNG state: 4 unsigned 32-bit integers, not all 0 (xoshiro128** never leaves 0). */
+export function isRngState(a: unknown): a is number[] {
+  return Array.isArray(a) && a.length === 4 && a.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32) && a.some((v) => v !== 0);
+}
+
 export interface CompileConfig {
   loss: LossName | string;
   optimizer: Optimizer | string;
@@ -303,7 +308,7 @@ export class Sequential {
     for (const [name, data] of m) this.engine.f32.set(data, this.paramRefs.find((q) => q.name === name)!.ptr >> 2);
   }
   /** All parameters as one Float32Array (arena order) — for hashing and exact comparisons. */
-  /** The PRNG state (xoshiro128**: shuffling, sampling, dropout) as 4 unsigned 32-bit numbers. */
+  /** The PRNG state (xoshiro128**: shuffling, sampling, dropout) as 4 unsigned 32-bit numbers (see isRngState). */
   get rngState(): number[] {
     const i = this.rng >> 2;
     return Array.from(this.engine.i32.subarray(i, i + 4), (v) => v >>> 0);

@@ -3,7 +3,7 @@
 // allocates nothing and copies nothing between JS and wasm.
 import { ConfigError, NumericError, ShapeError, show } from './errors.js';
 import { checkKeys } from './layers/layer.js';
-import type { Sequential, MetricName } from './model.js';
+import { isRngState, type Sequential, type MetricName } from './model.js';
 import { Tensor, asInput, asLabels, asTargets } from './tensor.js';
 import type { Callback, Logs, TrainContext } from './callbacks.js';
 import type { Engine } from './wasm.js';
@@ -294,12 +294,14 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
   const n = trainX.rows;
   const batchSize = checkPositiveInt(where, 'batchSize', opts.batchSize ?? 32);
   const bs = Math.min(batchSize, n);
+  const steps = Math.ceil(n / bs);
+  /** What this run is, as a resume state records it. */
+  const run = { samples: n, batchSize: bs, sampling };
   if (resume) {
-    const run = { samples: n, batchSize: bs, sampling }, was = { samples: resume.samples, batchSize: resume.batchSize, sampling: resume.sampling };
+    const was = { samples: resume.samples, batchSize: resume.batchSize, sampling: resume.sampling };
     if (run.samples !== was.samples || run.batchSize !== was.batchSize || run.sampling !== was.sampling) {
       throw new ConfigError(`${where}: resume is from a run with ${JSON.stringify(was)}, this one has ${JSON.stringify(run)}; resume with the same data and options`);
     }
-    const steps = Math.ceil(n / bs);
     if (resume.step >= steps) throw new ConfigError(`${where}: resume.step is ${resume.step}; an epoch of ${n} samples in batches of ${bs} has ${steps} steps`);
   }
   const e = model.engine;
@@ -308,7 +310,6 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
   const order = e.alloc(n * 4);
   const buf = getBuffers(model, Math.max(bs, val ? Math.min(val.n, 256) : 0));
   buf.classWeights = classWeightBuffer(e, where, opts.classWeight, model.outputSize, model.loss.labels);
-  const steps = Math.ceil(n / bs);
   const history: History = { epoch: [], history: {} };
   const ctx: TrainContext = { model, epochs, steps, samples: n, batchSize: bs, stopTraining: false, history };
   if (sampling === 'sequential') for (let i = 0; i < n; i++) e.i32[(order >> 2) + i] = i;
@@ -325,7 +326,7 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
       if (resumed) model.rngState = resumed.epochRng;
       else if (performance.now() - t0 >= budget && epoch > initialEpoch) {
         history.stopped = 'timeBudget';
-        history.resume = resumeState(model, epoch, 0, model.rngState, { samples: n, batchSize: bs, sampling }, new Meter(model, train).sums());
+        history.resume = resumeState(model, epoch, 0, model.rngState, run, new Meter(model, train).sums());
         break;
       }
       const epochRng = model.rngState;
@@ -353,12 +354,13 @@ export async function fit(model: Sequential, x: unknown, y: unknown, opts: FitOp
         meter.add(r.pred, buf.y, rows, r.loss, r.correct);
         for (const c of callbacks) c.onBatchEnd?.(s, { loss: r.loss, size: rows }, ctx);
         if (ctx.stopTraining) break;
-        if (s + 1 < steps && performance.now() - t0 >= budget) {
+        const now = performance.now();
+        if (s + 1 < steps && now - t0 >= budget) {
           history.stopped = 'timeBudget';
-          history.resume = resumeState(model, epoch, s + 1, epochRng, { samples: n, batchSize: bs, sampling }, meter.sums());
+          history.resume = resumeState(model, epoch, s + 1, epochRng, run, meter.sums());
           break;
         }
-        if (performance.now() - lastYield > 20) { await nextTick(); lastYield = performance.now(); }
+        if (now - lastYield > 20) { await nextTick(); lastYield = performance.now(); }
       }
       if (history.stopped === 'nan' || history.stopped === 'timeBudget') break;
       const logs: Logs = meter.logs();
@@ -395,9 +397,8 @@ function checkResume(where: string, r: ResumeState, epochs: number): number {
   if (typeof r !== 'object' || r === null) throw bad(` is ${show(r)}`);
   if (!Number.isInteger(r.epoch) || r.epoch < 0 || r.epoch >= epochs) throw bad(`.epoch is ${show(r.epoch)}, epochs is ${epochs}; it must be an integer in [0, epochs)`);
   if (!Number.isInteger(r.step) || r.step < 0) throw bad(`.step is ${show(r.step)}; it must be an integer ≥ 0`);
-  const u32s = (a: unknown) => Array.isArray(a) && a.length === 4 && a.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff) && a.some((v) => v !== 0);
-  if (!u32s(r.rng)) throw bad(`.rng is ${show(r.rng)}; it must be 4 unsigned 32-bit integers, not all 0`);
-  if (!u32s(r.epochRng)) throw bad(`.epochRng is ${show(r.epochRng)}; it must be 4 unsigned 32-bit integers, not all 0`);
+  if (!isRngState(r.rng)) throw bad(`.rng is ${show(r.rng)}; it must be 4 unsigned 32-bit integers, not all 0`);
+  if (!isRngState(r.epochRng)) throw bad(`.epochRng is ${show(r.epochRng)}; it must be 4 unsigned 32-bit integers, not all 0`);
   if (typeof r.meter !== 'object' || r.meter === null || !METER_KEYS.every((k) => typeof r.meter[k] === 'number')) {
     throw bad(`.meter is ${show(r.meter)}; it must hold the numbers ${METER_KEYS.join(', ')}`);
   }

@@ -9,7 +9,7 @@ import { Dense } from '../layers/dense.js';
 import type { Layer } from '../layers/layer.js';
 import { BatchNorm, Dropout, LayerNorm } from '../layers/norm.js';
 import { Residual } from '../layers/residual.js';
-import { Sequential } from '../model.js';
+import { Sequential, isRngState } from '../model.js';
 import { optimizerFromConfig } from '../optimizers/index.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import type { Engine } from '../wasm.js';
@@ -226,9 +226,7 @@ function restoreCompile(model: Sequential, metadata: Record<string, string>, byN
   opt.iterations = o.iterations;
   opt.lr = o.lr;
   if (metadata.rng === undefined) return;
-  const r = parseJson('rng', metadata.rng) as number[];
-  if (!Array.isArray(r) || r.length !== 4 || !r.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32) || r.every((v) => v === 0)) {
-    throw new ModelFormatError(`__metadata__.rng: ${str(r)}; it must be 4 integers in [0, 2³²), not all 0`);
-  }
+  const r = parseJson('rng', metadata.rng);
+  if (!isRngState(r)) throw new ModelFormatError(`__metadata__.rng: ${str(r)}; it must be 4 integers in [0, 2³²), not all 0`);
   model.rngState = r;
 }
