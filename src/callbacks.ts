@@ -2,20 +2,58 @@
 // NaN handling, CSV logging, and plain user hooks.
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { ConfigError, show } from './errors.js';
+import { writeAtomic } from './io/fs.js';
+import { modelToBytes } from './io/model-bytes.js';
 import { checkKeys } from './layers/layer.js';
-import type { Sequential } from './model.js';
-import type { History } from './train.js';
-import { formatLogs } from './train.js';
+import type { Logs, MeterSums } from './metrics.js';
+import type { Model } from './model.js';
 
-export type Logs = Record<string, number>;
+export type { Logs };
+
+export interface History {
+  epoch: number[];
+  /** Per-epoch values: loss, each metric, valLoss, val<Metric>, lr. */
+  history: Record<string, number[]>;
+  /** Why training ended early, if it did. */
+  stopped?: 'callback' | 'nan' | 'timeBudget';
+  /** Set when stopped on timeBudgetMs: pass it as `fit(x, y, { ..., resume })` to continue. */
+  resume?: ResumeState;
+}
+
+/**
+ * Where a fit stopped on its time budget: plain numbers (JSON-serialisable), so it can be kept
+ * beside a saved model. Weights and optimizer state stay in the model (or in its file, saved with
+ * includeOptimizer); given back as `fit(x, y, { ...sameOptions, resume })` on the same data, the
+ * run continues bit-identically to one that was never interrupted (single thread).
+ */
+export interface ResumeState {
+  /** The epoch (0-based) and the step within it to run next. */
+  epoch: number;
+  step: number;
+  /** The model's PRNG state (xoshiro128**, 4 × u32) now, and at the start of this epoch (its order is redrawn from it). */
+  rng: number[];
+  epochRng: number[];
+  /** What the run was: resuming with other data or settings is refused. */
+  samples: number;
+  batchSize: number;
+  sampling: 'shuffle' | 'replacement' | 'sequential';
+  /** Running sums of this epoch's loss and metrics so far. */
+  meter: MeterSums;
+}
+
+/** One line of an epoch's logs: `epoch 3/10 · loss 0.4123 · accuracy 0.8512`. */
+export function formatLogs(epoch: number, epochs: number, logs: Logs): string {
+  const parts = Object.entries(logs).filter(([k]) => k !== 'lr').map(([k, v]) => `${k} ${v.toFixed(4)}`);
+  return `epoch ${epoch}/${epochs} · ${parts.join(' · ')}`;
+}
 
 export interface TrainContext {
-  model: Sequential;
+  model: Model;
   epochs: number;
   steps: number;
   samples: number;
   batchSize: number;
-  /** Set by a callback to end training after the current batch. */
+  /** Set by a callback to end training after the current batch (the same flag as model.stopTraining). */
   stopTraining: boolean;
   history: History;
 }
@@ -90,7 +128,6 @@ export function earlyStopping(opts: { monitor?: string; patience?: number; minDe
   };
 }
 
-/** Saves the model after each epoch (or only when the monitored value improves). */
 /**
  * Saves the model at the end of an epoch (every epoch, or when `monitor` improves with
  * saveBestOnly): to `path` as a .simdnn file (atomic; `{epoch}` in the path becomes the 1-based
@@ -98,7 +135,7 @@ export function earlyStopping(opts: { monitor?: string; patience?: number; minDe
  */
 export function modelCheckpoint(opts: {
   path?: string; includeOptimizer?: boolean;
-  save?: (model: Sequential, epoch: number, logs: Logs) => void | Promise<void>;
+  save?: (model: Model, epoch: number, logs: Logs) => void | Promise<void>;
   monitor?: string; saveBestOnly?: boolean; mode?: 'auto' | 'min' | 'max';
 }): Callback {
   const where = 'modelCheckpoint';
@@ -106,8 +143,8 @@ export function modelCheckpoint(opts: {
   if ((opts?.path === undefined) === (opts?.save === undefined)) throw new ConfigError(`${where}: give a path or a save function (model, epoch, logs) => void, not both`);
   if (opts.save !== undefined && typeof opts.save !== 'function') throw new ConfigError(`${where}: save is ${show(opts.save)}; it must be a function (model, epoch, logs) => void`);
   if (opts.path !== undefined && (typeof opts.path !== 'string' || opts.path === '')) throw new ConfigError(`${where}: path is ${show(opts.path)}; it must be a non-empty string`);
-  const save = opts.save ?? ((model: Sequential, epoch: number) =>
-    model.save(opts.path!.replaceAll('{epoch}', String(epoch + 1)), { includeOptimizer: opts.includeOptimizer ?? false }));
+  const save = opts.save ?? ((model: Model, epoch: number) =>
+    writeAtomic(opts.path!.replaceAll('{epoch}', String(epoch + 1)), modelToBytes(model, { includeOptimizer: opts.includeOptimizer ?? false }), where));
   const monitor = opts.monitor ?? 'valLoss';
   const mode = checkMode(where, opts.mode ?? 'auto');
   let best: Best;

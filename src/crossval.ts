@@ -2,7 +2,8 @@
 // chooses hyperparameters by validation loss.
 import { ConfigError, show } from './errors.js';
 import { checkKeys } from './layers/layer.js';
-import type { Sequential } from './model.js';
+import type { Sequential } from './sequential.js';
+import { shuffled } from './random.js';
 import { Tensor, asInput } from './tensor.js';
 import type { FitOptions } from './train.js';
 
@@ -12,23 +13,6 @@ export interface CrossValidationResult {
   /** Mean and (population) standard deviation of each over the folds. */
   mean: Record<string, number>;
   std: Record<string, number>;
-}
-
-/** Seeded Fisher–Yates (mulberry32), so folds are reproducible without touching a model's PRNG. */
-export function shuffled(n: number, seed: number): number[] {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
 }
 
 /** Fold index of each sample; stratified deals each class's samples round-robin over the folds. */

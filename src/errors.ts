@@ -18,6 +18,8 @@ export class DataFormatError extends SimdnnError {}
 export class DownloadError extends SimdnnError {}
 /** Training produced a non-finite value. */
 export class NumericError extends SimdnnError {}
+/** A call does not fit the model's lifecycle: a second fit while one runs, use after dispose. */
+export class StateError extends SimdnnError {}
 /** A memory request cannot be met within the wasm32 limit of 4 GiB. */
 export class MemoryLimitError extends SimdnnError {}
 

@@ -6,8 +6,8 @@ import { Dropout } from './layers/norm.js';
 import { Residual } from './layers/residual.js';
 import type { Layer } from './layers/layer.js';
 import { getLoss, type Loss } from './losses.js';
-import type { Sequential } from './model.js';
-import { asInput, asLabels, asTargets } from './tensor.js';
+import type { Model } from './model.js';
+import { Tensor } from './tensor.js';
 
 export interface GradCheckResult {
   /** Per parameter tensor: max relative error of the reference backward against central
@@ -35,15 +35,14 @@ function layersOf(ls: Layer[]): Layer[] {
  * is the data loss plus activity penalties; weight penalties are applied by the optimizer, not
  * backpropagated, and are left out.
  */
-export function gradCheck(model: Sequential, x: unknown, y: unknown, opts: { eps?: number; loss?: string } = {}): GradCheckResult {
+export function gradCheck(model: Model, x: unknown, y: unknown, opts: { eps?: number; loss?: string } = {}): GradCheckResult {
   const where = 'gradCheck';
   checkKeys(where, opts, ['eps', 'loss']);
   const eps = opts.eps ?? 1e-3;
   if (typeof eps !== 'number' || !(eps > 0 && eps < 1)) throw new ConfigError(`${where}: eps must be in (0, 1), got ${eps}`);
   const loss: Loss = opts.loss !== undefined ? getLoss(where, opts.loss) : model.loss ?? getLoss(where, undefined);
-  const xt = asInput(where, 'x', x, model.inputSize);
+  const { x: xt, y: target } = model.batch(where, x, y, loss);
   const M = xt.rows, N = model.outputSize;
-  const target = loss.labels ? asLabels(where, 'y', y, M, N) : asTargets(where, 'y', y, M, N);
   const x64 = Float64Array.from(xt.data, (v) => (xt.data instanceof Uint8Array ? xt.range[0] + (v * (xt.range[1] - xt.range[0])) / 255 : v));
 
   const all = layersOf(model.layers);
@@ -86,26 +85,15 @@ export function gradCheck(model: Sequential, x: unknown, y: unknown, opts: { eps
     let input = 0;
     for (let i = 0; i < x64.length; i++) input = Math.max(input, relError(ref.dx[i], central((d) => (x64[i] += d)), floor));
 
-    // Wasm forward/backward on the same batch, against the reference backward.
-    const e = model.engine;
-    model.reserve(M);
-    const px = e.upload(Float32Array.from(x64)), py = e.upload(target), pd = e.alloc(M * N * 4);
-    try {
-      const pred = model.forward(px, M, true);
-      loss.kernel(e, pd, pred, py, M, N, 0, 0);
-      model.zeroGrad();
-      model.backward(pd, M);
-      for (const p of model.paramRefs.filter((q) => q.trainable)) {
-        const g = ref.grads.get(p)!, w = e.f32.subarray(p.grad >> 2, (p.grad >> 2) + p.size);
-        const scale = g.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-        // float32 noise is relative to the tensor's largest gradient, so that is the floor.
-        let worst = 0;
-        for (let i = 0; i < g.length; i++) worst = Math.max(worst, relError(w[i], g[i], Math.max(1e-8, 1e-3 * scale)));
-        params[p.name].wasm = worst;
-      }
-    } finally {
-      for (const ptr of [px, py, pd]) e.release(ptr);
-      model.zeroGrad();
+    // The model's own step (wasm forward, loss, backward) on the same batch, against the reference backward.
+    const wasm = model.lossAndGrad(new Tensor(Float32Array.from(x64), [M, model.inputSize]), target, { loss: loss.name }).grads;
+    for (const p of model.paramRefs.filter((q) => q.trainable)) {
+      const g = ref.grads.get(p)!, w = wasm.get(p.name)!;
+      const scale = g.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      // float32 noise is relative to the tensor's largest gradient, so that is the floor.
+      let worst = 0;
+      for (let i = 0; i < g.length; i++) worst = Math.max(worst, relError(w[i], g[i], Math.max(1e-8, 1e-3 * scale)));
+      params[p.name].wasm = worst;
     }
     const vals = Object.values(params);
     return {

@@ -1,17 +1,20 @@
-// nn.sequential: builds a stack of layers over flat arenas (DESIGN §2): one for parameters (the
-// trainable ones first, then running statistics), one for gradients, one PRNG state.
-import { ConfigError, MemoryLimitError, ShapeError, show } from './errors.js';
+// The model (DESIGN §2, §11): a stack of layers over flat arenas — one for parameters (the
+// trainable ones first, then running statistics), one for gradients, one PRNG state — and
+// everything else it owns: optimizer state, step buffers, its lifecycle (idle → fitting → idle;
+// disposed). Its step (trainStep, lossAndGrad, evaluate, predict) runs on those buffers; fit is a
+// loop over it (train.ts), files read and write it (io/), and neither is imported here.
+import { ConfigError, MemoryLimitError, ShapeError, StateError, checkInt, show } from './errors.js';
 import { Chain, Residual } from './layers/residual.js';
 import { INIT_NAMES, checkKeys, readF64, type Builder, type Init, type Layer, type ParamRef } from './layers/layer.js';
 import { getLoss, type Loss, type LossName } from './losses.js';
+import { Meter, checkMetrics, type Logs, type MetricName } from './metrics.js';
 import type { Optimizer, ParamArena } from './optimizers/types.js';
 import { optimizerFromConfig } from './optimizers/index.js';
+import { isRngState } from './random.js';
+import { StepBuffers, WasmData, sst } from './step.js';
+import { Tensor, asInput, asLabels, asTargets } from './tensor.js';
 import { engine as sharedEngine, type Engine } from './wasm.js';
 import { ThreadPool, serialGemm, type GemmRunner } from './threads.js';
-import { evaluate, fit, predict, type FitOptions, type History } from './train.js';
-import type { Logs } from './callbacks.js';
-import type { Tensor } from './tensor.js';
-import { modelToBytes, writeAtomic } from './io/model-file.js';
 
 export interface SequentialConfig {
   /** Features per sample, e.g. [784] or [28, 28] (flattened). */
@@ -34,21 +37,18 @@ export interface SequentialConfig {
 /** The wasm32 limit: every engine's memory must fit in 4 GiB. */
 const WASM_LIMIT_BYTES = 2 ** 32;
 
-/** A valid PRNG state: 4 unsigned 32-bit integers, not all 0 (xoshiro128** never leaves 0). */
-export function isRngState(a: unknown): a is number[] {
-  return Array.isArray(a) && a.length === 4 && a.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32) && a.some((v) => v !== 0);
-}
-
 export interface CompileConfig {
   loss: LossName | string;
   optimizer: Optimizer | string;
   metrics?: string[];
 }
 
-export const METRIC_NAMES = ['accuracy', 'topKAccuracy', 'binaryAccuracy', 'mse', 'mae', 'r2'] as const;
-export type MetricName = (typeof METRIC_NAMES)[number];
+/** What one step on a batch gave: the batch-mean loss (activity penalties included), argmax hits, the output pointer. */
+export interface StepResult { loss: number; correct: number; pred: number }
 
-export class Sequential {
+type Lifecycle = 'idle' | 'fitting' | 'disposed';
+
+export class Model {
   readonly engine: Engine;
   readonly name: string;
   readonly inputShape: number[];
@@ -67,9 +67,15 @@ export class Sequential {
   metrics: MetricName[] = [];
   /** Completed epochs (for resuming). */
   epoch = 0;
+  /** Set to true (by a callback, or anyone) to end a running fit after the current batch (Keras, TF.js). */
   stopTraining = false;
   private capacity = 0;
-  private disposed = false;
+  private lifecycle: Lifecycle = 'idle';
+  /** dispose() was called while fitting: done when the fit settles. */
+  private disposeRequested = false;
+  /** The step buffers (grown on demand; held by a running fit). */
+  private step?: StepBuffers;
+  private byName = new Map<string, ParamRef>();
 
   constructor(config: SequentialConfig, layers: Layer[]) {
     checkKeys('sequential', config, ['inputShape', 'seed', 'name', 'engine', 'threads', 'maxParams']);
@@ -92,8 +98,9 @@ export class Sequential {
     if (typeof maxParams !== 'number' || !(maxParams >= 0)) throw new ConfigError(`sequential: maxParams is ${show(maxParams)}; it must be a number ≥ 0`);
     const e = this.engine;
     this.gemm = threads > 1 ? new ThreadPool(e, threads, e.module) : serialGemm(e);
-    this.rng = e.alloc(16);
+    this.rng = 0;
     try {
+      this.rng = e.alloc(16);
       this.declare(layers, maxParams);
     } catch (err) {
       // Leave the engine as it was: a refused model must not leak arena blocks or workers.
@@ -151,13 +158,15 @@ export class Sequential {
     if (this.totalSize > maxParams) {
       throw new ConfigError(`sequential: the architecture declares ${this.totalSize} parameter values; at most ${maxParams} are allowed here`);
     }
-    const estimate = (this.totalSize + 3 * this.trainableSize) * 4;
-    if (e.memoryBytes + estimate > WASM_LIMIT_BYTES) {
+    // The estimate is judged against what the arena can serve now (live blocks and free space),
+    // not against memory grown once and never returned.
+    const need = [this.totalSize * 4, Math.max(1, this.trainableSize) * 4, this.trainableSize * 4, this.trainableSize * 4];
+    if (!e.canServe(need)) {
+      const estimate = need.reduce((a, b) => a + b, 0);
       throw new MemoryLimitError(`sequential: the model needs an estimated ${estimate} bytes (${this.totalSize} parameters, their gradients and optimizer state) `
-        + `on top of the ${e.memoryBytes} bytes in use; the wasm32 limit is ${WASM_LIMIT_BYTES} bytes (4 GiB)`);
+        + `on top of the ${e.liveBytes} bytes in use; the wasm32 limit is ${WASM_LIMIT_BYTES} bytes (4 GiB)`);
     }
-    this.params = e.alloc(this.totalSize * 4);
-    this.grads = e.alloc(Math.max(1, this.trainableSize) * 4);
+    [this.params, this.grads] = e.allocAll(need.slice(0, 2));
     let off = 0;
     for (const p of this.paramRefs) {
       p.ptr = this.params + off * 4;
@@ -165,6 +174,7 @@ export class Sequential {
       off += p.size;
     }
     for (const p of this.paramRefs) this.initParam(p);
+    this.byName = new Map(this.paramRefs.map((p) => [p.name, p]));
     this.zeroGrad();
   }
 
@@ -197,17 +207,231 @@ export class Sequential {
     };
   }
 
-  private alive(where: string): void {
-    if (this.disposed) throw new ConfigError(`${where}: the model was disposed`);
+  // ── Lifecycle ────────────────────────────────────────────────────────────────────────────────
+
+  /** Whether dispose() was called (a dispose during fit counts from the call on). */
+  get disposed(): boolean { return this.lifecycle === 'disposed' || this.disposeRequested; }
+  /** Whether a fit is running. */
+  get fitting(): boolean { return this.lifecycle === 'fitting'; }
+
+  /** Throws StateError once the model is disposed (or its disposal is pending). */
+  alive(where: string): void {
+    if (this.disposed) throw new StateError(`${where}: the model was disposed; it cannot be used any more`);
+  }
+  /** Throws StateError when disposed or fitting. */
+  checkIdle(where: string): void {
+    this.alive(where);
+    if (this.fitting) throw new StateError(`${where}: the model is fitting; wait until that fit settles`);
   }
 
-  /** Makes sure every layer has buffers for `batch` rows. */
+  /**
+   * Runs a fit's body with the model's step buffers for `rows` rows, under the lifecycle: one fit
+   * at a time, dispose() meanwhile deferred until the body settles.
+   */
+  async fitSession<T>(where: string, rows: number, body: (buf: StepBuffers) => Promise<T>): Promise<T> {
+    this.checkIdle(where);
+    const buf = this.stepBuffers(rows);
+    this.lifecycle = 'fitting';
+    try {
+      return await body(buf);
+    } finally {
+      this.lifecycle = 'idle';
+      if (this.disposeRequested) this.dispose();
+    }
+  }
+  /** Inside a fit: throws StateError when dispose() was called meanwhile (nothing has been freed yet). */
+  checkNotDisposed(where: string, at: string): void {
+    if (this.disposeRequested) throw new StateError(`${where}: the model was disposed during fit (${at}); training stopped and its memory is released`);
+  }
+
+  /** Frees every buffer of this model in its engine; while a fit runs, once that fit settles. */
+  dispose(): void {
+    if (this.lifecycle === 'disposed') return;
+    if (this.fitting) {
+      this.disposeRequested = true;
+      return;
+    }
+    this.lifecycle = 'disposed';
+    this.disposeRequested = false;
+    this.optimizer?.dispose();
+    this.chain.dispose();
+    this.gemm.dispose();
+    this.step?.release();
+    this.step = undefined;
+    for (const p of [this.params, this.grads, this.rng]) this.engine.release(p);
+  }
+
+  // ── The step ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Makes sure every layer has buffers for `batch` rows (new ones made before old ones go). */
   reserve(batch: number): void {
     this.alive('Sequential.reserve');
     if (batch > this.capacity) {
       this.chain.reserve(this.engine, batch);
       this.capacity = batch;
     }
+  }
+  /** The model's step buffers for `rows` rows: grown (new before old is released) when idle. */
+  private stepBuffers(rows: number): StepBuffers {
+    this.reserve(rows);
+    if (!this.step || this.step.cap < rows) {
+      const next = StepBuffers.allocate(this.engine, rows, this.inputSize, this.outputSize);
+      this.step?.release();
+      this.step = next;
+    }
+    return this.step;
+  }
+  /**
+   * Runs body on step buffers for `rows` rows: the model's own when idle; while a fit holds those
+   * (evaluate or predict from a callback), buffers of the call's own, released after.
+   */
+  private withStep<T>(rows: number, body: (buf: StepBuffers) => T): T {
+    if (!this.fitting) return body(this.stepBuffers(rows));
+    this.reserve(rows);
+    const own = StepBuffers.allocate(this.engine, rows, this.inputSize, this.outputSize);
+    try {
+      return body(own);
+    } finally {
+      own.release();
+    }
+  }
+
+  /**
+   * One pass over the batch in buf: forward, loss (+ activity penalties); when training, backward
+   * and the optimizer step — skipped, weights kept, when the loss or a gradient is not finite
+   * (the loss is then NaN or ±Infinity).
+   */
+  runStep(buf: StepBuffers, rows: number, train: boolean): StepResult {
+    const e = this.engine, loss = this.loss!;
+    const pred = this.chain.forward(buf.x, rows, train);
+    let value = loss.kernel(e, train ? buf.dpred : 0, pred, buf.y, rows, this.outputSize, buf.classWeights, buf.correct)
+      + this.chain.activityPenalty(rows);
+    const correct = loss.labels ? e.i32[buf.correct >> 2] : 0;
+    if (train && Number.isFinite(value)) {
+      this.zeroGrad();
+      this.chain.backward(buf.dpred, rows, false);
+      if (e.k.f32_count_nonfinite(this.grads, this.trainableSize) > 0) value = NaN;
+      else this.optimizer!.step();
+    }
+    return { loss: value, correct, pred };
+  }
+
+  /** Validates a batch x, y for this model and a loss (by default the compiled one), as fit, evaluate and trainStep take them. */
+  batch(where: string, x: unknown, y: unknown, loss: Loss = this.compiled(where)): { x: Tensor<Float32Array | Uint8Array>; y: Int32Array | Float32Array } {
+    const xt = asInput(where, 'x', x, this.inputSize);
+    const yd = loss.labels ? asLabels(where, 'y', y, xt.rows, this.outputSize) : asTargets(where, 'y', y, xt.rows, this.outputSize);
+    return { x: xt, y: yd };
+  }
+  private compiled(where: string): Loss {
+    this.alive(where);
+    if (!this.loss || !this.optimizer) throw new ConfigError(`${where}: the model is not compiled; call model.compile({ loss, optimizer }) first`);
+    return this.loss;
+  }
+  /** Copies a validated batch into step buffers (u8 pixels scaled on the fly, in wasm). */
+  private load<T>(x: Tensor<Float32Array | Uint8Array>, y: Int32Array | Float32Array, body: (buf: StepBuffers) => T): T {
+    const rows = x.rows;
+    return this.withStep(rows, (buf) => {
+      if (x.data instanceof Float32Array) this.engine.write(buf.x, x.data);
+      else {
+        const f = this.engine.f32, at = buf.x >> 2, lo = x.range[0], scale = (x.range[1] - lo) / 255;
+        for (let i = 0; i < x.data.length; i++) f[at + i] = lo + x.data[i] * scale;
+      }
+      this.engine.write(buf.y, y);
+      return body(buf);
+    });
+  }
+
+  /**
+   * One optimizer step on the batch x, y (Keras train_on_batch): returns the batch loss and the
+   * compiled metrics of the forward pass before the update. A non-finite loss or gradient leaves
+   * the weights unchanged and returns loss NaN (or ±Infinity).
+   */
+  trainStep(x: unknown, y: unknown): Logs {
+    const where = 'Sequential.trainStep';
+    this.checkIdle(where);
+    const b = this.batch(where, x, y);
+    return this.load(b.x, b.y, (buf) => {
+      const r = this.runStep(buf, b.x.rows, true);
+      const m = new Meter(this.engine, this.loss!, this.metrics, this.outputSize, sst(b.y));
+      m.add(r.pred, buf.y, b.x.rows, r.loss, r.correct);
+      return m.logs();
+    });
+  }
+
+  /**
+   * The batch loss (training mode: dropout on, batch statistics) and its gradient with respect to
+   * every trainable parameter, by name; the weights do not change.
+   */
+  lossAndGrad(x: unknown, y: unknown, opts: { loss?: LossName | string } = {}): { loss: number; grads: Map<string, Float32Array> } {
+    const where = 'Sequential.lossAndGrad';
+    this.checkIdle(where);
+    checkKeys(where, opts, ['loss']);
+    const lossFn = opts.loss !== undefined ? getLoss(where, opts.loss) : this.loss;
+    if (!lossFn) throw new ConfigError(`${where}: the model is not compiled and no loss is given; pass { loss } or call model.compile first`);
+    const b = this.batch(where, x, y, lossFn), rows = b.x.rows;
+    return this.load(b.x, b.y, (buf) => {
+      const e = this.engine;
+      const pred = this.chain.forward(buf.x, rows, true);
+      const loss = lossFn.kernel(e, buf.dpred, pred, buf.y, rows, this.outputSize, 0, buf.correct) + this.chain.activityPenalty(rows);
+      this.zeroGrad();
+      this.chain.backward(buf.dpred, rows, false);
+      const grads = new Map(this.paramRefs.filter((p) => p.trainable).map((p) => [p.name, e.f32.slice(p.grad >> 2, (p.grad >> 2) + p.size)]));
+      this.zeroGrad();
+      return { loss, grads };
+    });
+  }
+
+  /** Loss and metrics of a resident dataset in inference mode, on buf (`prefix` 'val' gives valLoss, …). */
+  evaluateData(data: WasmData, buf: StepBuffers, batchSize: number, prefix = ''): Logs {
+    const meter = new Meter(this.engine, this.loss!, this.metrics, this.outputSize, data.sst);
+    const labels = this.loss!.labels;
+    for (let start = 0; start < data.n; start += batchSize) {
+      const rows = Math.min(batchSize, data.n - start);
+      buf.gather(data, buf.indices(start, rows), rows, labels, this.outputSize);
+      const r = this.runStep(buf, rows, false);
+      meter.add(r.pred, buf.y, rows, r.loss, r.correct);
+    }
+    return meter.logs(prefix);
+  }
+
+  /** Loss and compiled metrics on x, y in inference mode. */
+  evaluate(x: unknown, y: unknown, opts: { batchSize?: number } = {}): Logs {
+    const where = 'Sequential.evaluate';
+    checkKeys(where, opts, ['batchSize']);
+    const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 256, 1, 2 ** 31 - 1);
+    const b = this.batch(where, x, y);
+    const bs = Math.min(batchSize, b.x.rows);
+    const data = new WasmData(this.engine, b.x, b.y, this.inputSize);
+    try {
+      return this.withStep(bs, (buf) => this.evaluateData(data, buf, bs));
+    } finally {
+      data.release();
+    }
+  }
+
+  /** Outputs for each row of x, inference mode: a Float32Array tensor [n, outputs]. */
+  predict(x: unknown, opts: { batchSize?: number } = {}): Tensor<Float32Array> {
+    const where = 'Sequential.predict';
+    this.alive(where);
+    checkKeys(where, opts, ['batchSize']);
+    const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 256, 1, 2 ** 31 - 1);
+    const xt = asInput(where, 'x', x, this.inputSize);
+    const e = this.engine, N = this.outputSize, bs = Math.min(batchSize, xt.rows);
+    const out = new Float32Array(xt.rows * N);
+    const data = new WasmData(e, xt, undefined, this.inputSize);
+    try {
+      this.withStep(bs, (buf) => {
+        for (let start = 0; start < data.n; start += bs) {
+          const rows = Math.min(bs, data.n - start);
+          buf.gather(data, buf.indices(start, rows), rows, false, N);
+          const p = this.chain.forward(buf.x, rows, false) >> 2;
+          out.set(e.f32.subarray(p, p + rows * N), start * N);
+        }
+      });
+    } finally {
+      data.release();
+    }
+    return new Tensor(out, [xt.rows, N]);
   }
 
   /** Low level: forward of `batch` rows at byte pointer x; returns the output pointer. */
@@ -217,107 +441,87 @@ export class Sequential {
   }
   /** Low level: backward from dy (gradient of the loss w.r.t. the output); adds into the grads. */
   backward(dy: number, batch: number): void {
+    this.alive('Sequential.backward');
+    if (batch > this.capacity) throw new ShapeError(`Sequential.backward: batch is ${show(batch)}; the last forward reserved ${this.capacity} rows`);
     this.chain.backward(dy, batch, false);
   }
   /** Low level: sets every gradient to 0. */
   zeroGrad(): void {
+    this.alive('Sequential.zeroGrad');
     this.engine.k.f32_fill(this.grads, 0, this.trainableSize);
   }
   /** Sum of the layers' activity penalties for the last forward. */
-  activityPenalty(batch: number): number { return this.chain.activityPenalty(batch); }
+  activityPenalty(batch: number): number { this.alive('Sequential.activityPenalty'); return this.chain.activityPenalty(batch); }
   /** Sum of the weight penalties l1·Σ|w| + l2·Σw² over regularized tensors. */
   weightPenalty(): number {
+    this.alive('Sequential.weightPenalty');
     let s = 0;
     for (const p of this.paramRefs) if (p.reg) s += this.engine.k.f32_l1l2_penalty(p.ptr, p.size, p.reg.l1, p.reg.l2);
     return s;
   }
 
   compile(config: CompileConfig): this {
-    this.alive('Sequential.compile');
-    checkKeys('Sequential.compile', config, ['loss', 'optimizer', 'metrics']);
+    const where = 'Sequential.compile';
+    this.checkIdle(where);
+    checkKeys(where, config, ['loss', 'optimizer', 'metrics']);
     // Validate everything before changing the model: a refused compile leaves it as it was.
-    const loss = getLoss('Sequential.compile', config?.loss);
+    const loss = getLoss(where, config?.loss);
     const opt = typeof config.optimizer === 'string' ? optimizerFromConfig(config.optimizer, {}) : config.optimizer;
     if (!opt || typeof (opt as Optimizer).step !== 'function') {
-      throw new ConfigError(`Sequential.compile: optimizer is ${show(config.optimizer)}; use nn.sgd(...), nn.adam(...) or a name like 'adam'`);
+      throw new ConfigError(`${where}: optimizer is ${show(config.optimizer)}; use nn.sgd(...), nn.adam(...) or a name like 'adam'`);
     }
-    const metrics = config.metrics ?? [];
-    if (!Array.isArray(metrics)) throw new ConfigError(`Sequential.compile: metrics is ${show(metrics)}; it must be an array of names`);
-    for (const m of metrics) {
-      if (!(METRIC_NAMES as readonly string[]).includes(m)) {
-        throw new ConfigError(`Sequential.compile: metric ${show(m)} is unknown; known: ${METRIC_NAMES.join(', ')}`);
-      }
-      if ((m === 'accuracy' || m === 'topKAccuracy') && !loss.labels) {
-        throw new ConfigError(`Sequential.compile: metric ${show(m)} needs a classification loss with integer labels, got loss ${show(loss.name)}`);
-      }
-    }
-    if (this.optimizer && this.optimizer !== opt) this.optimizer.dispose();
-    this.loss = loss;
-    this.metrics = metrics as MetricName[];
+    const metrics = checkMetrics(where, config.metrics ?? [], loss);
+    // The new optimizer's state is made before the old one's is released.
     if (this.optimizer !== opt) {
       opt.bind(this.arena());
+      this.optimizer?.dispose();
       this.optimizer = opt;
     }
+    this.loss = loss;
+    this.metrics = metrics;
     return this;
   }
 
-  /** Trains on x, y (async: yields to the event loop between batches). */
-  fit(x: unknown, y: unknown, opts?: FitOptions): Promise<History> {
-    this.alive('Sequential.fit');
-    return fit(this, x, y, opts);
-  }
-  /** Loss and compiled metrics on x, y in inference mode. */
-  evaluate(x: unknown, y: unknown, opts?: { batchSize?: number }): Logs {
-    this.alive('Sequential.evaluate');
-    return evaluate(this, x, y, opts);
-  }
-  /** Outputs for each row of x, inference mode: a Float32Array tensor [n, outputs]. */
-  predict(x: unknown, opts?: { batchSize?: number }): Tensor<Float32Array> {
-    this.alive('Sequential.predict');
-    return predict(this, x, opts);
-  }
-
-  /** The model as `.simdnn` (safetensors) bytes; includeOptimizer keeps optimizer state for resuming. */
-  toBytes(opts: { includeOptimizer?: boolean } = {}): Uint8Array {
-    this.alive('Sequential.toBytes');
-    checkKeys('Sequential.toBytes', opts, ['includeOptimizer']);
-    return modelToBytes(this, opts);
-  }
-  /** Saves to a `.simdnn` file atomically (temp file, fsync, rename). */
-  async save(path: string, opts: { includeOptimizer?: boolean } = {}): Promise<void> {
-    if (typeof path !== 'string' || path === '') throw new ConfigError(`Sequential.save: path is ${show(path)}; it must be a file path`);
-    writeAtomic(path, this.toBytes(opts));
-  }
+  // ── Weights and state ────────────────────────────────────────────────────────────────────────
 
   /** Copies of every parameter tensor (trainable and running statistics), by name. */
   getWeights(): Map<string, Float32Array> {
     this.alive('Sequential.getWeights');
     return new Map(this.paramRefs.map((p) => [p.name, this.engine.f32.slice(p.ptr >> 2, (p.ptr >> 2) + p.size)]));
   }
-  /** Sets parameter tensors by name (each must match its shape). */
+  /** Sets parameter tensors by name (each must match its shape); all are checked before any is written. */
   setWeights(w: Map<string, Float32Array> | Record<string, Float32Array>): void {
     this.alive('Sequential.setWeights');
     const m = w instanceof Map ? w : new Map(Object.entries(w));
+    const writes: [ParamRef, Float32Array][] = [];
     for (const [name, data] of m) {
-      const p = this.paramRefs.find((q) => q.name === name);
+      const p = this.byName.get(name);
       if (!p) throw new ConfigError(`Sequential.setWeights: no parameter named ${show(name)}; known: ${this.paramRefs.map((q) => q.name).join(', ')}`);
       if (!(data instanceof Float32Array) || data.length !== p.size) {
         throw new ShapeError(`Sequential.setWeights: ${name} has ${show(data)}; expected a Float32Array of ${p.size} (shape ${show(p.shape)})`);
       }
+      writes.push([p, data]);
     }
-    for (const [name, data] of m) this.engine.f32.set(data, this.paramRefs.find((q) => q.name === name)!.ptr >> 2);
+    for (const [p, data] of writes) this.engine.f32.set(data, p.ptr >> 2);
   }
-  /** All parameters as one Float32Array (arena order) — for hashing and exact comparisons. */
+  /** The parameter tensor of that name (undefined if none). */
+  param(name: string): ParamRef | undefined { return this.byName.get(name); }
+
   /** The PRNG state (xoshiro128**: shuffling, sampling, dropout) as 4 unsigned 32-bit numbers (see isRngState). */
   get rngState(): number[] {
+    this.alive('Sequential.rngState');
     const i = this.rng >> 2;
     return Array.from(this.engine.i32.subarray(i, i + 4), (v) => v >>> 0);
   }
   set rngState(state: number[]) {
+    this.alive('Sequential.rngState');
+    if (!isRngState(state)) throw new ConfigError(`Sequential.rngState: state is ${show(state)}; it must be 4 unsigned 32-bit integers, not all 0`);
     this.engine.i32.set(state.map((v) => v | 0), this.rng >> 2);
   }
 
+  /** All parameters as bytes (arena order) — for hashing and exact comparisons. */
   weightBytes(): Uint8Array {
+    this.alive('Sequential.weightBytes');
     return this.engine.u8.slice(this.params, this.params + this.totalSize * 4);
   }
   /** Reads a parameter tensor as float64 (the reference path). */
@@ -325,6 +529,7 @@ export class Sequential {
 
   /** Keras-style table: layer (type), output shape, parameter count. */
   summary(print: (s: string) => void = console.log): string {
+    this.alive('Sequential.summary');
     const rows: [string, string, string][] = [];
     const walk = (ls: Layer[], indent: string) => {
       for (const l of ls) {
@@ -334,7 +539,9 @@ export class Sequential {
       }
     };
     walk(this.layers, '');
-    const w = [Math.max(24, ...rows.map((r) => r[0].length)) + 2, 16, 10];
+    let w0 = 24;
+    for (const r of rows) w0 = Math.max(w0, r[0].length);
+    const w = [w0 + 2, 16, 10];
     const line = '─'.repeat(w[0] + w[1] + w[2]);
     const fmt = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('');
     const out = [
@@ -349,27 +556,12 @@ export class Sequential {
   }
 
   config(): Record<string, unknown> {
+    this.alive('Sequential.config');
     const layer = (l: Layer): Record<string, unknown> => ({
       type: l.type, name: l.name, ...l.config(),
       ...(l instanceof Residual ? { layers: l.inner.layers.map(layer) } : {}),
     });
     return { name: this.name, inputShape: this.inputShape, seed: this.seed, layers: this.layers.map(layer) };
   }
-
-  /** Frees every buffer of this model in its engine. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.optimizer?.dispose();
-    this.chain.dispose();
-    this.gemm.dispose();
-    for (const p of [this.params, this.grads, this.rng]) this.engine.release(p);
-    this.releaseData?.();
-  }
-  /** Set by the training loop: releases datasets it copied into wasm memory. */
-  releaseData?: () => void;
 }
 
-export function sequential(config: SequentialConfig, layers: Layer[]): Sequential {
-  return new Sequential(config, layers);
-}

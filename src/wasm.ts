@@ -147,6 +147,41 @@ export class Engine {
   get memoryBytes(): number { return this.memory.buffer.byteLength; }
   /** Number of live arena allocations. */
   get liveAllocations(): number { return this.live.size; }
+  /** Bytes held by live allocations (what is in use; memoryBytes only ever grows). */
+  get liveBytes(): number {
+    let s = 0;
+    for (const size of this.live.values()) s += size;
+    return s;
+  }
+
+  /**
+   * Whether the arena could serve these requests now, one after another, within the 4 GiB limit:
+   * first fit over the free blocks, then the untouched space above the top.
+   */
+  canServe(requests: readonly number[]): boolean {
+    const free = this.free.map((f) => f.size);
+    let top = this.top;
+    for (const bytes of requests) {
+      const size = Math.max(ALIGN, alignUp(bytes, ALIGN));
+      const i = free.findIndex((f) => f >= size);
+      if (i >= 0) free[i] -= size;
+      else if (top + size <= MAX_PAGES * PAGE) top += size;
+      else return false;
+    }
+    return true;
+  }
+
+  /** Allocates every request or none: when one fails, those already made are released. */
+  allocAll(requests: readonly number[]): number[] {
+    const got: number[] = [];
+    try {
+      for (const bytes of requests) got.push(this.alloc(bytes));
+    } catch (err) {
+      for (const p of got) this.release(p);
+      throw err;
+    }
+    return got;
+  }
 
   /** Reserves `bytes` (16-byte aligned) in the arena; grows memory as needed. */
   alloc(bytes: number): number {
@@ -212,8 +247,12 @@ export class Engine {
   /** Copies a typed array into a new allocation; returns its pointer. */
   upload(data: Float32Array | Int32Array | Uint8Array): number {
     const ptr = this.alloc(data.byteLength);
-    this.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ptr);
+    this.write(ptr, data);
     return ptr;
+  }
+  /** Copies a typed array into memory at byte pointer ptr. */
+  write(ptr: number, data: Float32Array | Int32Array | Uint8Array): void {
+    this.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ptr);
   }
 }
 

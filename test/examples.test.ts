@@ -36,7 +36,7 @@ describe('examples', () => {
     expect(out).toMatch(/reloaded model agrees: true/);
   });
 
-  it('custom-loop.mjs lowers the loss with forward, loss kernel, backward and optimizer.step', () => {
+  it('custom-loop.mjs lowers the loss with model.trainStep and a hand-set learning rate', () => {
     const out = run(['examples/custom-loop.mjs', '300']);
     const m = /custom loop: 300 steps · loss (\S+) → (\S+)/.exec(out);
     expect(m).not.toBeNull();

@@ -1,7 +1,7 @@
 // Preprocessing from the course notes: scaling images, standardizing features, one-hot labels,
 // flattening, and seeded (stratified) train/test splits.
 import { ConfigError, ShapeError, show } from '../errors.js';
-import { shuffled } from '../crossval.js';
+import { shuffled } from '../random.js';
 import { Tensor } from '../tensor.js';
 
 /**

@@ -9,9 +9,9 @@ import { Act, Activation, PReLU } from '../layers/activation.js';
 import { Dense } from '../layers/dense.js';
 import type { Layer, Regularizer } from '../layers/layer.js';
 import { BatchNorm, Dropout, LayerNorm } from '../layers/norm.js';
-import { Sequential } from '../model.js';
+import { Sequential } from '../sequential.js';
 import type { Engine } from '../wasm.js';
-import { writeAtomic } from './model-file.js';
+import { writeAtomic } from './fs.js';
 import { MAX_HEADER_BYTES } from './safetensors.js';
 
 interface TfjsLayer { class_name: string; config: Record<string, unknown> }

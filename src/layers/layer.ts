@@ -107,10 +107,13 @@ export class Buffers {
   /** Ensures room for `batch` rows; sizes(batch) gives each buffer's floats. Returns new pointers. */
   reserve(e: Engine, batch: number, sizes: (batch: number) => number[]): number[] | undefined {
     if (this.e === e && batch <= this.capacity) return undefined;
+    // The new buffers first, all or none: a refused request leaves the old ones in place.
+    const want = sizes(batch);
+    const got = e.allocAll(want.filter((n) => n > 0).map((n) => n * 4));
     this.dispose();
     this.e = e;
     this.capacity = batch;
-    this.ptrs = sizes(batch).map((n) => (n > 0 ? e.alloc(n * 4) : 0));
+    this.ptrs = want.map((n) => (n > 0 ? got.shift()! : 0));
     return this.ptrs;
   }
   dispose(): void {

@@ -100,11 +100,12 @@ export abstract class BaseOptimizer implements Optimizer {
     }
     if (!Array.isArray(arena.segments)) throw new ConfigError(`${where}: arena.segments is ${show(arena.segments)}; it must be an array`);
     this.runs = planRuns(where, arena.segments, size, this.l1, this.l2);
-    const e = arena.engine;
-    this.state = this.stateNames().map((s) => {
-      const ptr = e.alloc(size * 4);
-      e.f32.fill(this.initialState(s), ptr >> 2, (ptr >> 2) + size);
-      return { name: `${this.name}.${s}`, ptr, size };
+    const e = arena.engine, names = this.stateNames();
+    // All state arrays or none: a refused bind leaks nothing.
+    const ptrs = e.allocAll(names.map(() => size * 4));
+    this.state = names.map((s, i) => {
+      e.f32.fill(this.initialState(s), ptrs[i] >> 2, (ptrs[i] >> 2) + size);
+      return { name: `${this.name}.${s}`, ptr: ptrs[i], size };
     });
     this.arena = arena;
   }

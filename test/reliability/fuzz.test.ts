@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as nn from '../../src/index.js';
 import { parseCsv } from '../../src/io/csv.js';
 import { parseIdx } from '../../src/io/idx.js';
-import { loadModelSync, modelToBytes } from '../../src/io/model-file.js';
+import { loadModelSync } from '../../src/io/model-file.js';
+import { modelToBytes } from '../../src/io/model-bytes.js';
 import { importTfjs, tfjsArtifacts } from '../../src/io/tfjs.js';
 
 const SEED = 20261123;

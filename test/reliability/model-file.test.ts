@@ -5,7 +5,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as nn from '../../src/index.js';
 import { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, MAX_TENSORS } from '../../src/io/safetensors.js';
-import { loadModelSync, modelToBytes } from '../../src/io/model-file.js';
+import { loadModelSync } from '../../src/io/model-file.js';
+import { modelToBytes } from '../../src/io/model-bytes.js';
 import { rng } from '../util/rng.js';
 
 const engine = new nn.Engine();

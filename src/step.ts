@@ -1,0 +1,86 @@
+// What a step runs on (DESIGN §2, §3): a dataset resident in wasm memory, and a model's step
+// buffers — the batch gathered from it, the loss gradient, counters. A step allocates nothing.
+import type { Tensor } from './tensor.js';
+import type { Engine } from './wasm.js';
+
+/** A dataset copied into wasm memory once (u8 images stay u8); released by its owner. */
+export class WasmData {
+  readonly x: number;
+  readonly y: number;
+  readonly n: number;
+  readonly u8: boolean;
+  readonly scale: number;
+  readonly shift: number;
+  /** Total sum of squares of the targets about their mean (for R²). */
+  readonly sst: number;
+  constructor(readonly e: Engine, x: Tensor<Float32Array | Uint8Array>, y: Int32Array | Float32Array | undefined, readonly cols: number) {
+    this.n = x.rows;
+    this.u8 = x.data instanceof Uint8Array;
+    [this.scale, this.shift] = this.u8 ? [(x.range[1] - x.range[0]) / 255, x.range[0]] : [1, 0];
+    this.x = e.upload(x.data);
+    try {
+      this.y = y ? e.upload(y) : 0;
+    } catch (err) {
+      e.release(this.x);
+      throw err;
+    }
+    this.sst = y ? sst(y) : 0;
+  }
+  release(): void {
+    this.e.release(this.x);
+    if (this.y) this.e.release(this.y);
+  }
+}
+
+/** Total sum of squares of real targets about their mean (R²'s denominator); 0 for labels. */
+export function sst(y: Int32Array | Float32Array): number {
+  if (!(y instanceof Float32Array)) return 0;
+  let m = 0, s = 0;
+  for (const v of y) m += v;
+  m /= y.length;
+  for (const v of y) s += (v - m) ** 2;
+  return s;
+}
+
+/** Uploads datasets and releases them all when `body` settles (or when one upload fails). */
+export async function withData<T>(e: Engine, sets: (() => WasmData)[], body: (data: WasmData[]) => Promise<T> | T): Promise<T> {
+  const data: WasmData[] = [];
+  try {
+    for (const make of sets) data.push(make());
+    return await body(data);
+  } finally {
+    for (const d of data) d.release();
+  }
+}
+
+/** A model's per-step buffers for up to `cap` rows: input, targets, dpred, the hit counter, row indices. */
+export class StepBuffers {
+  readonly x: number; readonly y: number; readonly dpred: number; readonly correct: number; readonly idx: number;
+  /** Per-class loss weights of the running fit (0: none); owned by that fit. */
+  classWeights = 0;
+  private constructor(readonly e: Engine, readonly cap: number, ptrs: number[]) {
+    [this.x, this.y, this.dpred, this.correct, this.idx] = ptrs;
+  }
+  /** All buffers or none (a refused request leaks nothing). */
+  static allocate(e: Engine, cap: number, inputSize: number, outputSize: number): StepBuffers {
+    return new StepBuffers(e, cap, e.allocAll([cap * inputSize * 4, cap * outputSize * 4, cap * outputSize * 4, 4, cap * 4]));
+  }
+  release(): void {
+    for (const p of [this.x, this.y, this.dpred, this.correct, this.idx]) this.e.release(p);
+  }
+  /** Row indices start … start + rows − 1 (sequential order, for evaluate and predict). */
+  indices(start: number, rows: number): number {
+    const i32 = this.e.i32, at = this.idx >> 2;
+    for (let i = 0; i < rows; i++) i32[at + i] = start + i;
+    return this.idx;
+  }
+  /** Gathers rows idx[0..rows) of data into x (floats; u8 pixels scaled on the fly) and, if it has targets, y. */
+  gather(data: WasmData, idx: number, rows: number, labels: boolean, outputs: number): void {
+    const k = this.e.k;
+    if (data.u8) k.u8_gather_rows_scale(this.x, data.x, idx, rows, data.cols, data.scale, data.shift);
+    else k.f32_gather_rows(this.x, data.x, idx, rows, data.cols);
+    if (!data.y) return;
+    if (labels) k.i32_gather(this.y, data.y, idx, rows);
+    else k.f32_gather_rows(this.y, data.y, idx, rows, outputs);
+  }
+}
