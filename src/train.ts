@@ -170,6 +170,7 @@ async function loop(model: Model, where: string, p: Plan, train: WasmData, val: 
   model.stopTraining = false;
   for (const c of callbacks) c.onTrainBegin?.(ctx);
   for (let epoch = p.initialEpoch; epoch < p.epochs && !model.stopTraining; epoch++) {
+    model.checkNotDisposed(where, `epoch ${epoch + 1}, batch 1`);
     // A resumed epoch redraws its order from the PRNG state it started with, then restores the
     // state where the interrupted run stopped (dropout draws from the same stream).
     const resumed = resume && epoch === p.initialEpoch ? resume : undefined;
