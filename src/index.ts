@@ -11,7 +11,7 @@ export { METRIC_NAMES, type MetricName, type Logs } from './metrics.js';
 export { l1, l2, l1l2, type Layer, type Regularizer, type Init } from './layers/layer.js';
 export { Dense, Activation, PReLU, Dropout, BatchNorm, LayerNorm, Residual };
 export { tensor, Tensor } from './tensor.js';
-export { gradCheck, type GradCheckResult } from './gradcheck.js';
+export { gradCheck, type GradCheckResult, type GradCheckOptions, type TensorCheck } from './gradcheck.js';
 export { crossValidate, type CrossValidationResult } from './crossval.js';
 export { getLoss, type LossName } from './losses.js';
 export type { FitOptions, ResumeState } from './train.js';
