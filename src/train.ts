@@ -140,7 +140,7 @@ export async function fit(model: Model, x: unknown, y: unknown, opts: FitOptions
     try {
       if (cw) e.write(cw, p.classWeights!);
       buf.classWeights = cw ?? 0;
-      return await loop(model, where, p, train, val, buf, order);
+      return await new Run(model, where, p, train, val, buf, order).epochs();
     } finally {
       buf.classWeights = 0;
       e.release(order);
@@ -149,89 +149,104 @@ export async function fit(model: Model, x: unknown, y: unknown, opts: FitOptions
   }));
 }
 
-/** The epochs: order, steps, NaN and budget stops, validation, callbacks. */
-async function loop(model: Model, where: string, p: Plan, train: WasmData, val: WasmData | undefined, buf: StepBuffers, order: number): Promise<History> {
-  const e = model.engine, n = train.n, { bs, steps, budget, resume, callbacks } = p;
-  const labels = model.loss!.labels, N = model.outputSize;
-  const history: History = { epoch: [], history: {} };
-  const ctx: TrainContext = {
-    model, epochs: p.epochs, steps, samples: n, batchSize: bs, history,
-    get stopTraining() { return model.stopTraining; },
-    set stopTraining(v: boolean) { model.stopTraining = v; },
-  };
-  const meterFrom = (sums?: MeterSums) => new Meter(e, model.loss!, model.metrics, N, train.sst, sums);
-  const stopOnBudget = (epoch: number, step: number, epochRng: number[], sums: MeterSums) => {
-    history.stopped = 'timeBudget';
-    history.resume = { epoch, step, rng: model.rngState, epochRng, samples: n, batchSize: bs, sampling: p.sampling, meter: sums };
-  };
-  if (p.sampling === 'sequential') for (let i = 0; i < n; i++) e.i32[(order >> 2) + i] = i;
-  const t0 = performance.now();
-  let lastYield = t0;
-  model.stopTraining = false;
-  for (const c of callbacks) c.onTrainBegin?.(ctx);
-  for (let epoch = p.initialEpoch; epoch < p.epochs && !model.stopTraining; epoch++) {
-    model.checkNotDisposed(where, `epoch ${epoch + 1}, batch 1`);
+/** One fit in progress: its plan, data, buffers, history and clock. */
+class Run {
+  readonly history: History = { epoch: [], history: {} };
+  readonly ctx: TrainContext;
+  private readonly t0 = performance.now();
+  private lastYield = this.t0;
+
+  constructor(readonly model: Model, readonly where: string, readonly p: Plan, readonly train: WasmData,
+              readonly val: WasmData | undefined, readonly buf: StepBuffers, readonly order: number) {
+    this.ctx = {
+      model, epochs: p.epochs, steps: p.steps, samples: train.n, batchSize: p.bs, history: this.history,
+      get stopTraining() { return model.stopTraining; },
+      set stopTraining(v: boolean) { model.stopTraining = v; },
+    };
+    if (p.sampling === 'sequential') for (let i = 0; i < train.n; i++) model.engine.i32[(order >> 2) + i] = i;
+  }
+
+  /** The epochs, with the callbacks around them; stops on stopTraining, a NaN or the time budget. */
+  async epochs(): Promise<History> {
+    const { model, p, ctx, history } = this;
+    model.stopTraining = false;
+    for (const c of p.callbacks) c.onTrainBegin?.(ctx);
+    for (let epoch = p.initialEpoch; epoch < p.epochs && !model.stopTraining && !history.stopped; epoch++) {
+      model.checkNotDisposed(this.where, `epoch ${epoch + 1}, batch 1`);
+      const logs = await this.epoch(epoch);
+      if (!logs) break;
+      if (this.val) Object.assign(logs, model.evaluateData(this.val, this.buf, this.buf.cap, 'val'));
+      logs.lr = model.optimizer!.lr;
+      history.epoch.push(epoch);
+      for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
+      model.epoch = epoch + 1;
+      for (const c of p.callbacks) await c.onEpochEnd?.(epoch, logs, ctx);
+      if (p.verbose && !p.callbacks.some((c) => c.prints)) console.log(formatLogs(epoch + 1, p.epochs, logs));
+      await this.yieldNow();
+    }
+    model.checkNotDisposed(this.where, 'end of training');
+    if (model.stopTraining && !history.stopped) history.stopped = 'callback';
+    for (const c of p.callbacks) await c.onTrainEnd?.(ctx);
+    return history;
+  }
+
+  /** Draws the epoch's order and runs its steps; its logs, or undefined when it stopped on a NaN or the budget. */
+  private async epoch(epoch: number): Promise<Logs | undefined> {
+    const { model, p, buf, train } = this, e = model.engine, n = train.n;
     // A resumed epoch redraws its order from the PRNG state it started with, then restores the
     // state where the interrupted run stopped (dropout draws from the same stream).
-    const resumed = resume && epoch === p.initialEpoch ? resume : undefined;
+    const resumed = p.resume && epoch === p.initialEpoch ? p.resume : undefined;
     if (resumed) model.rngState = resumed.epochRng;
-    else if (epoch > p.initialEpoch && performance.now() - t0 >= budget) {
-      stopOnBudget(epoch, 0, model.rngState, meterFrom().sums());
-      break;
-    }
+    else if (epoch > p.initialEpoch && this.spent()) return this.stopOnBudget(epoch, 0, model.rngState, this.meter().sums());
     const epochRng = model.rngState;
-    for (const c of callbacks) c.onEpochBegin?.(epoch, ctx);
-    if (p.sampling === 'shuffle') e.k.i32_permutation(order, n, model.rng);
-    else if (p.sampling === 'replacement') e.k.i32_sample(order, n, n, model.rng);
+    for (const c of p.callbacks) c.onEpochBegin?.(epoch, this.ctx);
+    if (p.sampling === 'shuffle') e.k.i32_permutation(this.order, n, model.rng);
+    else if (p.sampling === 'replacement') e.k.i32_sample(this.order, n, n, model.rng);
     // NOTE: a stop at step 0 came before this epoch's order was drawn: its rng is epochRng, and
     // the state after the draw is the one to keep.
     if (resumed && resumed.step > 0) model.rngState = resumed.rng;
-    const meter = meterFrom(resumed?.meter);
-    for (let s = resumed?.step ?? 0; s < steps; s++) {
-      model.checkNotDisposed(where, `epoch ${epoch + 1}, batch ${s + 1}`);
-      const rows = Math.min(bs, n - s * bs);
-      buf.gather(train, order + s * bs * 4, rows, labels, N);
+    const meter = this.meter(resumed?.meter), labels = model.loss!.labels;
+    for (let s = resumed?.step ?? 0; s < p.steps; s++) {
+      model.checkNotDisposed(this.where, `epoch ${epoch + 1}, batch ${s + 1}`);
+      const rows = Math.min(p.bs, n - s * p.bs);
+      buf.gather(train, this.order + s * p.bs * 4, rows, labels, model.outputSize);
       const r = model.runStep(buf, rows, true);
-      if (!Number.isFinite(r.loss)) {
-        stopOnNaN(model, where, callbacks, ctx, `the loss became ${r.loss} at epoch ${epoch + 1}, batch ${s + 1}`);
-        break;
-      }
+      if (!Number.isFinite(r.loss)) return this.stopOnNaN(`the loss became ${r.loss} at epoch ${epoch + 1}, batch ${s + 1}`);
       meter.add(r.pred, buf.y, rows, r.loss, r.correct);
-      for (const c of callbacks) c.onBatchEnd?.(s, { loss: r.loss, size: rows }, ctx);
+      for (const c of p.callbacks) c.onBatchEnd?.(s, { loss: r.loss, size: rows }, this.ctx);
       if (model.stopTraining) break;
-      const now = performance.now();
-      if (s + 1 < steps && now - t0 >= budget) {
-        stopOnBudget(epoch, s + 1, epochRng, meter.sums());
-        break;
-      }
-      if (now - lastYield > 20) { await nextTick(); lastYield = performance.now(); }
+      if (s + 1 < p.steps && this.spent()) return this.stopOnBudget(epoch, s + 1, epochRng, meter.sums());
+      if (performance.now() - this.lastYield > 20) await this.yieldNow();
     }
-    if (history.stopped) break;
-    model.checkNotDisposed(where, `end of epoch ${epoch + 1}`);
-    const logs: Logs = meter.logs();
-    if (val) Object.assign(logs, model.evaluateData(val, buf, buf.cap, 'val'));
-    logs.lr = model.optimizer!.lr;
-    history.epoch.push(epoch);
-    for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
-    model.epoch = epoch + 1;
-    for (const c of callbacks) await c.onEpochEnd?.(epoch, logs, ctx);
-    if (p.verbose && !callbacks.some((c) => c.prints)) console.log(formatLogs(epoch + 1, p.epochs, logs));
-    await nextTick();
-    lastYield = performance.now();
+    model.checkNotDisposed(this.where, `end of epoch ${epoch + 1}`);
+    return meter.logs();
   }
-  model.checkNotDisposed(where, 'end of training');
-  if (model.stopTraining && !history.stopped) history.stopped = 'callback';
-  for (const c of callbacks) await c.onTrainEnd?.(ctx);
-  return history;
-}
 
-/** A non-finite loss or gradient: the weights from before that step are kept; NumericError unless a callback handles it. */
-function stopOnNaN(model: Model, where: string, callbacks: Callback[], ctx: TrainContext, what: string): void {
-  ctx.history.stopped = 'nan';
-  model.stopTraining = true;
-  const k = model.engine.k;
-  const layer = model.paramRefs.find((q) => q.trainable && k.f32_count_nonfinite(q.grad, q.size) > 0)?.name;
-  const msg = `${where}: ${what}${layer ? ` (first non-finite gradient in ${layer})` : ''}; training stopped and the weights from before that step are kept`;
-  if (!callbacks.some((c) => c.handlesNaN)) throw new NumericError(msg);
-  for (const c of callbacks) c.onNaN?.(msg, ctx);
+  private meter(sums?: MeterSums): Meter {
+    const m = this.model;
+    return new Meter(m.engine, m.loss!, m.metrics, m.outputSize, this.train.sst, sums);
+  }
+  private spent(): boolean { return performance.now() - this.t0 >= this.p.budget; }
+  /** Lets the event loop serve progress, signals and dispose() between batches. */
+  private async yieldNow(): Promise<void> {
+    await nextTick();
+    this.lastYield = performance.now();
+  }
+  private stopOnBudget(epoch: number, step: number, epochRng: number[], meter: MeterSums): undefined {
+    const p = this.p;
+    this.history.stopped = 'timeBudget';
+    this.history.resume = { epoch, step, rng: this.model.rngState, epochRng, samples: this.train.n, batchSize: p.bs, sampling: p.sampling, meter };
+    return undefined;
+  }
+  /** A non-finite loss or gradient: the weights from before that step are kept; NumericError unless a callback handles it. */
+  private stopOnNaN(what: string): undefined {
+    const { model, ctx } = this, k = model.engine.k;
+    this.history.stopped = 'nan';
+    model.stopTraining = true;
+    const layer = model.paramRefs.find((q) => q.trainable && k.f32_count_nonfinite(q.grad, q.size) > 0)?.name;
+    const msg = `${this.where}: ${what}${layer ? ` (first non-finite gradient in ${layer})` : ''}; training stopped and the weights from before that step are kept`;
+    if (!this.p.callbacks.some((c) => c.handlesNaN)) throw new NumericError(msg);
+    for (const c of this.p.callbacks) c.onNaN?.(msg, ctx);
+    return undefined;
+  }
 }
