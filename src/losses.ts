@@ -1,6 +1,6 @@
 // Losses: each one fused kernel (loss value + gradient scaled by 1/batch, DESIGN §4) and its
 // float64 reference. Classification losses take integer labels; one-hot is never materialised.
-import { ConfigError, show } from './errors.js';
+import { own, reject } from './validate.js';
 import type { Engine } from './wasm.js';
 
 export type LossName = 'mse' | 'mae' | 'binaryCrossEntropy' | 'sigmoidCrossEntropy' | 'softmaxCrossEntropy' | 'nll' | 'categoricalCrossEntropy';
@@ -90,10 +90,8 @@ const ALIASES: Record<string, LossName> = {
   sparseCategoricalCrossEntropy: 'categoricalCrossEntropy',
 };
 
+/** The loss by name or alias; own keys only, so '__proto__' or 'constructor' is an unknown name. */
 export function getLoss(where: string, name: unknown): Loss {
-  if (typeof name === 'string') {
-    const l = LOSSES[(ALIASES[name] ?? name) as LossName];
-    if (l) return l;
-  }
-  throw new ConfigError(`${where}: loss is ${show(name)}; it must be one of ${[...Object.keys(LOSSES), ...Object.keys(ALIASES)].join(', ')}`);
+  return own(LOSSES, own(ALIASES, name) ?? name)
+    ?? reject(where, 'loss', name, `one of ${[...Object.keys(LOSSES), ...Object.keys(ALIASES)].join(', ')}`);
 }

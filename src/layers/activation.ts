@@ -1,5 +1,6 @@
 // Activations: the spec a Dense layer fuses into its kernels, the Activation layer, and PReLU.
-import { ConfigError, show } from '../errors.js';
+import { show } from '../errors.js';
+import { checkNum, checkOneOf, reject } from '../validate.js';
 import { ACT } from '../kernels.js';
 import { ACT_F64, softmaxRows } from '../reference.js';
 import type { Engine } from '../wasm.js';
@@ -9,24 +10,20 @@ export type ElementwiseName = keyof typeof ACT;
 export type ActivationName = ElementwiseName | 'linear' | 'softmax' | 'logSoftmax';
 export const ACTIVATION_NAMES: readonly string[] = [...Object.keys(ACT), 'linear', 'softmax', 'logSoftmax'];
 /** Default parameter: leakyRelu's slope (PyTorch's 0.01) and ELU's α (1). */
-const DEFAULT_ALPHA: Partial<Record<string, number>> = { leakyRelu: 0.01, elu: 1 };
+const DEFAULT_ALPHA: ReadonlyMap<string, number> = new Map([['leakyRelu', 0.01], ['elu', 1]]);
 
 /** A resolved activation: its kernel code (or a row-wise kind) and parameter. */
 export class Act {
   readonly name: Exclude<ActivationName, 'linear'>;
   readonly alpha: number;
   constructor(where: string, name: unknown = 'identity', alpha?: unknown) {
-    if (typeof name !== 'string' || !ACTIVATION_NAMES.includes(name)) {
-      throw new ConfigError(`${where}: activation is ${show(name)}; it must be one of ${ACTIVATION_NAMES.join(', ')}`);
-    }
+    checkOneOf(where, 'activation', name, ACTIVATION_NAMES);
     this.name = (name === 'linear' ? 'identity' : name) as Act['name'];
-    const d = DEFAULT_ALPHA[this.name];
+    const d = DEFAULT_ALPHA.get(this.name);
     if (alpha !== undefined && d === undefined) {
-      throw new ConfigError(`${where}: alpha is given (${show(alpha)}) but activation ${show(name)} takes no parameter; only leakyRelu and elu do`);
+      reject(where, 'alpha', alpha, `left out: activation ${show(name)} takes no parameter; only leakyRelu and elu do`);
     }
-    const a = alpha ?? d ?? 0;
-    if (typeof a !== 'number' || !Number.isFinite(a)) throw new ConfigError(`${where}: alpha must be a finite number, got ${show(alpha)}`);
-    this.alpha = a;
+    this.alpha = checkNum(where, 'alpha', alpha ?? d ?? 0, () => true, 'a finite number');
   }
   get rowwise(): boolean { return this.name === 'softmax' || this.name === 'logSoftmax'; }
   /** Kernel code for element-wise activations. */
@@ -74,7 +71,7 @@ export class Act {
     return dz;
   }
   config(): Record<string, unknown> {
-    return DEFAULT_ALPHA[this.name] !== undefined ? { activation: this.name, alpha: this.alpha } : { activation: this.name };
+    return DEFAULT_ALPHA.has(this.name) ? { activation: this.name, alpha: this.alpha } : { activation: this.name };
   }
 }
 

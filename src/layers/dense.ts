@@ -1,6 +1,6 @@
 // Dense: y = act(x·W + b) in one fused kernel; backward δ = dy ⊙ act'(z) with db += colsum(δ) in
 // one pass, then dW += xᵀ·δ and dx = δ·Wᵀ (skipped for the first layer).
-import { ConfigError, show } from '../errors.js';
+import { checkBool, checkInt } from '../validate.js';
 import { matmul } from '../reference.js';
 import type { Engine } from '../wasm.js';
 import type { GemmRunner } from '../threads.js';
@@ -42,10 +42,8 @@ export class Dense implements Layer {
 
   constructor(units: number, opts: DenseOptions = {}) {
     checkKeys('dense', opts, KEYS);
-    if (!Number.isInteger(units) || units < 1 || units > 1 << 24) {
-      throw new ConfigError(`dense: units is ${show(units)}; it must be an integer in [1, 16777216]`);
-    }
-    if (opts.useBias !== undefined && typeof opts.useBias !== 'boolean') throw new ConfigError(`dense: useBias must be a boolean, got ${show(opts.useBias)}`);
+    checkInt('dense', 'units', units, 1, 1 << 24);
+    if (opts.useBias !== undefined) checkBool('dense', 'useBias', opts.useBias);
     this.outputSize = units;
     this.act = new Act('dense', opts.activation, opts.alpha);
     this.opts = {

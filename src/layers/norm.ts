@@ -1,14 +1,7 @@
 // Dropout, batch norm, layer norm and residual blocks.
-import { ConfigError, show } from '../errors.js';
+import { checkRange } from '../validate.js';
 import type { Engine } from '../wasm.js';
 import { Buffers, checkKeys, checkName, type Builder, type Layer, type ParamRef, type RefGrads } from './layer.js';
-
-function checkFraction(where: string, name: string, v: unknown, lo: number, hi: number, open = true): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (open ? v >= hi : v > hi)) {
-    throw new ConfigError(`${where}: ${name} must be in [${lo}, ${hi}${open ? ')' : ']'}, got ${show(v)}`);
-  }
-  return v;
-}
 
 /** nn.dropout(rate): inverted dropout in training (mask from the model's seeded PRNG), identity at inference. */
 export class Dropout implements Layer {
@@ -26,7 +19,7 @@ export class Dropout implements Layer {
   private dropped = false;
   constructor(rate: number, opts: { name?: string } = {}) {
     checkKeys('dropout', opts, ['name']);
-    this.rate = checkFraction('dropout', 'rate', rate, 0, 1);
+    this.rate = checkRange('dropout', 'rate', rate, 0, 1);
     this.name = checkName('dropout', opts.name) ?? '';
   }
   build(b: Builder, inputSize: number): number {
@@ -81,8 +74,8 @@ export class BatchNorm implements Layer {
   private ref?: { xhat: Float64Array; invstd: Float64Array };
   constructor(opts: NormOptions & { momentum?: number } = {}) {
     checkKeys('batchNorm', opts, ['momentum', 'eps', 'name']);
-    this.momentum = checkFraction('batchNorm', 'momentum', opts.momentum ?? 0.99, 0, 1, false);
-    this.eps = checkFraction('batchNorm', 'eps', opts.eps ?? 1e-3, Number.MIN_VALUE, 1, false);
+    this.momentum = checkRange('batchNorm', 'momentum', opts.momentum ?? 0.99, 0, 1, false);
+    this.eps = checkRange('batchNorm', 'eps', opts.eps ?? 1e-3, Number.MIN_VALUE, 1, false);
     this.name = checkName('batchNorm', opts.name) ?? '';
   }
   build(b: Builder, n: number): number {
@@ -157,7 +150,7 @@ export class LayerNorm implements Layer {
   private ref?: { xhat: Float64Array; invstd: Float64Array };
   constructor(opts: NormOptions = {}) {
     checkKeys('layerNorm', opts, ['eps', 'name']);
-    this.eps = checkFraction('layerNorm', 'eps', opts.eps ?? 1e-3, Number.MIN_VALUE, 1, false);
+    this.eps = checkRange('layerNorm', 'eps', opts.eps ?? 1e-3, Number.MIN_VALUE, 1, false);
     this.name = checkName('layerNorm', opts.name) ?? '';
   }
   build(b: Builder, n: number): number {
