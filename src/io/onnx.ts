@@ -3,6 +3,7 @@
 // `import 'simdnn'` does not load it. Weights are float32 initializers (raw little-endian bytes);
 // the input is `input` [batch, ...inputShape], the output `output` [batch, outputSize].
 import { ConfigError, show } from '../errors.js';
+import { reject } from '../validate.js';
 import type { Act, Activation, PReLU } from '../layers/activation.js';
 import type { Dense } from '../layers/dense.js';
 import type { Layer, ParamRef } from '../layers/layer.js';
@@ -193,7 +194,7 @@ function onnxModelProto() {
 }
 
 async function encode(where: string, model: Sequential): Promise<Uint8Array> {
-  if (!(model instanceof Sequential)) throw new ConfigError(`${where}: model is ${show(model)}; it must be a model from nn.sequential(...) or nn.loadModel(...)`);
+  if (!(model instanceof Sequential)) reject(where, 'model', model, 'a model from nn.sequential(...) or nn.loadModel(...)');
   walkLayers(model.layers, (l) => {
     if (!LAYER_NODES.has(l.type)) throw new ConfigError(`${where}: layer ${show(l.name)} has type ${show(l.type)}; ONNX export knows ${[...LAYER_NODES.keys()].join(', ')}`);
   });
@@ -224,6 +225,6 @@ export function onnxBytes(model: Sequential): Promise<Uint8Array> {
 
 /** Writes the model as an ONNX file (atomically: temp file, fsync, rename). */
 export async function exportOnnx(model: Sequential, path: string): Promise<void> {
-  if (typeof path !== 'string' || path === '') throw new ConfigError(`exportOnnx: path is ${show(path)}; it must be a file path`);
+  if (typeof path !== 'string' || path === '') reject('exportOnnx', 'path', path, 'a file path');
   writeAtomic(path, await encode('exportOnnx', model));
 }
