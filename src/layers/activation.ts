@@ -2,7 +2,7 @@
 import { show } from '../errors.js';
 import { checkNum, checkOneOf, reject } from '../validate.js';
 import { ACT } from '../kernels.js';
-import { ACT_F64, softmaxRows } from '../reference.js';
+import { ACT_F64, logSoftmaxBwdRef, logSoftmaxRef, preluBwdRef, preluFwdRef, softmaxBwdRef, softmaxRef } from '../reference.js';
 import type { Engine } from '../wasm.js';
 import { Buffers, checkKeys, checkName, type Builder, type Init, type Layer, type ParamRef, type RefGrads, checkInit } from './layer.js';
 
@@ -48,24 +48,14 @@ export class Act {
     }
   }
   refForward(z: Float64Array, M: number, N: number): Float64Array {
-    if (this.rowwise) return softmaxRows(z, M, N, this.name === 'logSoftmax');
+    if (this.rowwise) return (this.name === 'softmax' ? softmaxRef : logSoftmaxRef)(z, M, N);
     const f = ACT_F64[this.name].f;
     return z.map((v) => f(v, this.alpha));
   }
   /** dz from dy, the pre-activation z and the output y. */
   refBackward(dy: Float64Array, z: Float64Array, y: Float64Array, M: number, N: number): Float64Array {
+    if (this.rowwise) return (this.name === 'softmax' ? softmaxBwdRef : logSoftmaxBwdRef)(dy, y, M, N);
     const dz = new Float64Array(dy.length);
-    if (this.rowwise) {
-      for (let i = 0; i < M; i++) {
-        let s = 0;
-        for (let j = 0; j < N; j++) s += this.name === 'softmax' ? dy[i * N + j] * y[i * N + j] : dy[i * N + j];
-        for (let j = 0; j < N; j++) {
-          const k = i * N + j;
-          dz[k] = this.name === 'softmax' ? y[k] * (dy[k] - s) : dy[k] - Math.exp(y[k]) * s;
-        }
-      }
-      return dz;
-    }
     const df = ACT_F64[this.name].df;
     for (let k = 0; k < dy.length; k++) dz[k] = dy[k] * df(z[k], this.alpha);
     return dz;
@@ -164,20 +154,13 @@ export class PReLU implements Layer {
   activityPenalty(): number { return 0; }
   params(): ParamRef[] { return [this.alpha]; }
   config(): Record<string, unknown> { return { init: this.init }; }
-  refForward(x: Float64Array, _batch: number, _t: boolean, read: (p: ParamRef) => Float64Array): Float64Array {
-    const a = read(this.alpha), N = this.inputSize;
+  refForward(x: Float64Array, batch: number, _t: boolean, read: (p: ParamRef) => Float64Array): Float64Array {
     this.ref = x;
-    return x.map((v, k) => (v > 0 ? v : a[k % N] * v));
+    return preluFwdRef(x, read(this.alpha), batch, this.inputSize);
   }
-  refBackward(dy: Float64Array, _batch: number, read: (p: ParamRef) => Float64Array): RefGrads {
-    const a = read(this.alpha), N = this.inputSize, x = this.ref!;
-    const da = new Float64Array(N);
-    const dx = dy.map((g, k) => {
-      if (x[k] > 0) return g;
-      da[k % N] += g * x[k];
-      return g * a[k % N];
-    });
-    return { dx, grads: new Map([[this.alpha, da]]) };
+  refBackward(dy: Float64Array, batch: number, read: (p: ParamRef) => Float64Array): RefGrads {
+    const { dx, dalpha } = preluBwdRef(dy, this.ref!, read(this.alpha), batch, this.inputSize);
+    return { dx, grads: new Map([[this.alpha, dalpha]]) };
   }
   dispose(): void { this.bufs.dispose(); }
 }
