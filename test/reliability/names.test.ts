@@ -22,6 +22,7 @@ const rows: Row[] = [
   ['compile › optimizer', (n) => model.compile({ loss: 'mse', optimizer: n }), /optimizer is "[^"]+"; it must be one of sgd/],
   ['optimizerFromConfig › optimizer', (n) => nn.optimizerFromConfig(n, {}), /optimizerFromConfig: optimizer is "[^"]+"; it must be one of sgd/],
   ['scheduleFromConfig › name', (n) => nn.schedules.scheduleFromConfig({ name: n }), /scheduleFromConfig: name is "[^"]+"; it must be one of constant/],
+  ['compile › metrics', (n) => model.compile({ loss: 'mse', optimizer: nn.sgd(), metrics: [n] as never }), /metric "[^"]+" is unknown/],
   ['optimizer lr schedule › name', (n) => nn.optimizerFromConfig('sgd', { lr: { name: n } }), /scheduleFromConfig: name is "[^"]+"; it must be one of constant/],
 ];
 
