@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { mustBe } from './validate.js';
 
 // Node 20 accepts the relaxed-SIMD build only with this V8 flag; it must be set before any wasm
 // module is compiled (Node 22+ accepts relaxed SIMD by default).
@@ -30,21 +31,21 @@ class UsageError extends Error {}
 function int(name: string, min = 1) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(mustBe(name, v, `an integer ≥ ${min}`));
     return n;
   };
 }
 function num(name: string, ok: (n: number) => boolean, rule: string) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || !ok(n)) throw new InvalidArgumentError(`${name} must be ${rule}, got ${JSON.stringify(v)}`);
+    if (!Number.isFinite(n) || !ok(n)) throw new InvalidArgumentError(mustBe(name, v, rule));
     return n;
   };
 }
 function layersList(v: string): number[] {
   const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
   const n = parts.map(Number);
-  if (parts.length === 0 || !n.every((u) => Number.isInteger(u) && u > 0)) throw new InvalidArgumentError(`--layers must be widths like 256,128, got ${JSON.stringify(v)}`);
+  if (parts.length === 0 || !n.every((u) => Number.isInteger(u) && u > 0)) throw new InvalidArgumentError(mustBe('--layers', v, 'widths like 256,128'));
   return n;
 }
 

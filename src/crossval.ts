@@ -1,6 +1,7 @@
 // nn.crossValidate: k-fold cross-validation (stratified for class labels), the way the course
 // chooses hyperparameters by validation loss.
-import { ConfigError, show } from './errors.js';
+import { ConfigError } from './errors.js';
+import { reject } from './validate.js';
 import { checkKeys } from './layers/layer.js';
 import type { Sequential } from './sequential.js';
 import { shuffled } from './random.js';
@@ -33,15 +34,15 @@ export async function crossValidate(build: () => Sequential, x: unknown, y: unkn
   opts: { k?: number; stratified?: boolean; seed?: number; fit?: FitOptions } = {}): Promise<CrossValidationResult> {
   const where = 'crossValidate';
   checkKeys(where, opts, ['k', 'stratified', 'seed', 'fit']);
-  if (typeof build !== 'function') throw new ConfigError(`${where}: build is ${show(build)}; it must be a function returning a compiled model`);
+  if (typeof build !== 'function') reject(where, 'build', build, 'a function returning a compiled model');
   const k = opts.k ?? 10;
   const probe = build();
   const xt = asInput(where, 'x', x, probe.inputSize);
   const n = xt.rows;
-  if (!Number.isInteger(k) || k < 2 || k > n) throw new ConfigError(`${where}: k is ${show(k)}; it must be an integer in [2, ${n}] (the number of samples)`);
+  if (!Number.isInteger(k) || k < 2 || k > n) reject(where, 'k', k, `an integer in [2, ${n}] (the number of samples)`);
   if (!probe.loss) throw new ConfigError(`${where}: build() must return a compiled model (call model.compile inside it)`);
   const yArr = (y instanceof Tensor ? y.data : y) as ArrayLike<number>;
-  if (!yArr || typeof yArr.length !== 'number') throw new ConfigError(`${where}: y is ${show(y)}; it must be an array`);
+  if (!yArr || typeof yArr.length !== 'number') reject(where, 'y', y, 'an array');
   const stratified = opts.stratified ?? probe.loss.labels;
   if (stratified && !probe.loss.labels) throw new ConfigError(`${where}: stratified folds need integer class labels (a classification loss)`);
   const per = yArr.length / n;

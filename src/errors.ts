@@ -32,18 +32,5 @@ export function show(v: unknown): string {
   return Object.prototype.toString.call(v);
 }
 
-/** Throws ConfigError unless v is an integer within [min, max]. */
-export function checkInt(where: string, name: string, v: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ConfigError(`${where}: ${name} is ${show(v)}; it must be an integer in [${min}, ${max}]`);
-  }
-  return v;
-}
-
-/** Throws ConfigError unless v is a finite number satisfying the predicate described by rule. */
-export function checkNum(where: string, name: string, v: unknown, ok: (x: number) => boolean, rule: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
-    throw new ConfigError(`${where}: ${name} must be ${rule}, got ${show(v)}`);
-  }
-  return v;
-}
+// The argument checks live in validate.ts; checkInt and checkNum stay exported here (public API).
+export { checkInt, checkNum } from './validate.js';

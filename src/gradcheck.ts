@@ -2,10 +2,10 @@
 // and the model's own (wasm) step checked against the reference backward. Parameters and rows
 // are sampled (seeded), so a real model answers in seconds; a difference quotient that straddles
 // a kink (relu at 0, |p − t|) or meets an exactly-zero gradient is reported apart, not as a failure.
-import { ConfigError, checkInt, show } from './errors.js';
-import { checkKeys, type Layer, type ParamRef } from './layers/layer.js';
+import type { ParamRef } from './layers/layer.js';
 import { Dropout } from './layers/norm.js';
-import { Residual } from './layers/residual.js';
+import { allLayers } from './layers/registry.js';
+import { checkInt, checkKeys, checkNum } from './validate.js';
 import { getLoss, type Loss } from './losses.js';
 import type { Model } from './model.js';
 import { shuffled } from './random.js';
@@ -70,13 +70,8 @@ export function relError(a: number, b: number, floor = 1e-8): number {
   return Math.abs(a - b) / Math.max(Math.abs(a) + Math.abs(b), floor);
 }
 
+const unit = (x: number) => x > 0 && x < 1;
 const KEYS = ['eps', 'loss', 'maxParams', 'maxSamples', 'seed', 'tolerance', 'wasmTolerance'];
-const fraction = (where: string, name: string, v: unknown, d: number): number => {
-  const x = v ?? d;
-  if (typeof x !== 'number' || !(x > 0 && x < 1)) throw new ConfigError(`${where}: ${name} is ${show(v)}; it must be a number in (0, 1)`);
-  return x;
-};
-
 /**
  * Dropout is evaluated as identity and batch norm with batch statistics (training mode). The loss
  * is the data loss plus activity penalties; weight penalties are applied by the optimizer, not
@@ -85,9 +80,9 @@ const fraction = (where: string, name: string, v: unknown, d: number): number =>
 export function gradCheck(model: Model, x: unknown, y: unknown, opts: GradCheckOptions = {}): GradCheckResult {
   const where = 'gradCheck';
   checkKeys(where, opts, KEYS);
-  const eps = fraction(where, 'eps', opts.eps, 1e-3);
-  const tolerance = fraction(where, 'tolerance', opts.tolerance, 1e-5);
-  const wasmTolerance = fraction(where, 'wasmTolerance', opts.wasmTolerance, 2e-2);
+  const eps = checkNum(where, 'eps', opts.eps ?? 1e-3, unit, 'in (0, 1)');
+  const tolerance = checkNum(where, 'tolerance', opts.tolerance ?? 1e-5, unit, 'in (0, 1)');
+  const wasmTolerance = checkNum(where, 'wasmTolerance', opts.wasmTolerance ?? 2e-2, unit, 'in (0, 1)');
   const maxParams = checkInt(where, 'maxParams', opts.maxParams ?? 32, 1);
   const maxSamples = checkInt(where, 'maxSamples', opts.maxSamples ?? 16, 1);
   const seed = checkInt(where, 'seed', opts.seed ?? 0, 0, 2 ** 32 - 1);
@@ -100,7 +95,7 @@ export function gradCheck(model: Model, x: unknown, y: unknown, opts: GradCheckO
   const M = xt.rows, N = model.outputSize;
   const x64 = Float64Array.from(xt.data, (v) => (xt.data instanceof Uint8Array ? xt.range[0] + (v * (xt.range[1] - xt.range[0])) / 255 : v));
 
-  const dropouts = layersOf(model.layers).filter((l): l is Dropout => l instanceof Dropout);
+  const dropouts = allLayers(model.layers).filter((l): l is Dropout => l instanceof Dropout);
   const saved = model.getWeights();
   dropouts.forEach((d) => (d.enabled = false));
   try {
@@ -192,9 +187,6 @@ export function gradCheck(model: Model, x: unknown, y: unknown, opts: GradCheckO
   }
 }
 
-function layersOf(ls: Layer[]): Layer[] {
-  return ls.flatMap((l) => (l instanceof Residual ? [l, ...layersOf(l.inner.layers)] : [l]));
-}
 function pickRows<T extends Float32Array | Int32Array>(y: T, rows: number[], per: number): T {
   const out = new (y.constructor as new (n: number) => T)(rows.length * per);
   rows.forEach((r, i) => out.set(y.subarray(r * per, r * per + per), i * per));

@@ -1,6 +1,7 @@
 // Losses: each one fused kernel (loss value + gradient scaled by 1/batch, DESIGN §4) and its
 // float64 reference. Classification losses take integer labels; one-hot is never materialised.
-import { ConfigError, show } from './errors.js';
+import { bceLogitsRef, bceProbsRef, cceProbsRef, maeRef, mseRef, nllRef, softmaxXentRef, type LossRef } from './reference.js';
+import { own, reject } from './validate.js';
 import type { Engine } from './wasm.js';
 
 export type LossName = 'mse' | 'mae' | 'binaryCrossEntropy' | 'sigmoidCrossEntropy' | 'softmaxCrossEntropy' | 'nll' | 'categoricalCrossEntropy';
@@ -18,69 +19,21 @@ export interface Loss {
 /** Clamp for losses on probabilities (Keras's epsilon). */
 export const PROB_EPS = 1e-7;
 
-const logSigmoid = (z: number) => Math.min(z, 0) - Math.log1p(Math.exp(-Math.abs(z)));
-
-function elementwise(name: LossName, f: (p: number, t: number) => [number, number],
-                     kernel: Loss['kernel']): Loss {
-  return {
-    name, labels: false, kernel,
-    ref(pred, target, M, N) {
-      let loss = 0;
-      const dpred = new Float64Array(M * N);
-      for (let i = 0; i < M * N; i++) {
-        const [l, d] = f(pred[i], target[i]);
-        loss += l;
-        dpred[i] = d / (M * N);
-      }
-      return { loss: loss / (M * N), dpred };
-    },
-  };
-}
-
-function classification(name: LossName, logits: 'logits' | 'logProbs' | 'probs', kernel: Loss['kernel']): Loss {
-  return {
-    name, labels: true, kernel,
-    ref(pred, labels, M, N) {
-      let loss = 0;
-      const dpred = new Float64Array(M * N);
-      for (let i = 0; i < M; i++) {
-        const row = pred.subarray(i * N, i * N + N), y = labels[i];
-        if (logits === 'logits') {
-          const m = Math.max(...row);
-          const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
-          loss += lse - row[y];
-          for (let j = 0; j < N; j++) dpred[i * N + j] = (Math.exp(row[j] - lse) - (j === y ? 1 : 0)) / M;
-        } else if (logits === 'logProbs') {
-          loss -= row[y];
-          dpred[i * N + y] = -1 / M;
-        } else {
-          const p = Math.min(Math.max(row[y], PROB_EPS), 1 - PROB_EPS);
-          loss -= Math.log(p);
-          dpred[i * N + y] = row[y] === p ? -1 / (M * p) : 0;
-        }
-      }
-      return { loss: loss / M, dpred };
-    },
-  };
+/** A loss whose float64 reference is one of reference.ts's (its `grad` is Loss.ref's dpred). */
+function loss(name: LossName, labels: boolean, ref: (p: Float64Array, t: ArrayLike<number>, M: number, N: number) => LossRef, kernel: Loss['kernel']): Loss {
+  return { name, labels, kernel, ref: (p, t, M, N) => { const r = ref(p, t, M, N); return { loss: r.loss, dpred: r.grad }; } };
 }
 
 const LOSSES: Record<LossName, Loss> = {
-  mse: elementwise('mse', (p, t) => [(p - t) ** 2, 2 * (p - t)],
-    (e, d, p, t, M, N) => e.k.f32_mse(d, p, t, M, N)),
-  mae: elementwise('mae', (p, t) => [Math.abs(p - t), Math.sign(p - t)],
-    (e, d, p, t, M, N) => e.k.f32_mae(d, p, t, M, N)),
-  // NOTE: from logits, −[t·logσ(z) + (1−t)·logσ(−z)] with a stable log-sigmoid; gradient σ(z) − t.
-  sigmoidCrossEntropy: elementwise('sigmoidCrossEntropy',
-    (z, t) => [-(t * logSigmoid(z) + (1 - t) * logSigmoid(-z)), 1 / (1 + Math.exp(-z)) - t],
-    (e, d, p, t, M, N) => e.k.f32_bce_logits(d, p, t, M, N)),
-  binaryCrossEntropy: elementwise('binaryCrossEntropy', (p, t) => {
-    const c = Math.min(Math.max(p, PROB_EPS), 1 - PROB_EPS);
-    return [-(t * Math.log(c) + (1 - t) * Math.log(1 - c)), c === p ? (c - t) / (c * (1 - c)) : 0];
-  }, (e, d, p, t, M, N) => e.k.f32_bce_probs(d, p, t, M, N, PROB_EPS)),
-  softmaxCrossEntropy: classification('softmaxCrossEntropy', 'logits',
+  mse: loss('mse', false, mseRef, (e, d, p, t, M, N) => e.k.f32_mse(d, p, t, M, N)),
+  mae: loss('mae', false, maeRef, (e, d, p, t, M, N) => e.k.f32_mae(d, p, t, M, N)),
+  sigmoidCrossEntropy: loss('sigmoidCrossEntropy', false, bceLogitsRef, (e, d, p, t, M, N) => e.k.f32_bce_logits(d, p, t, M, N)),
+  binaryCrossEntropy: loss('binaryCrossEntropy', false, (p, t) => bceProbsRef(p, t, PROB_EPS),
+    (e, d, p, t, M, N) => e.k.f32_bce_probs(d, p, t, M, N, PROB_EPS)),
+  softmaxCrossEntropy: loss('softmaxCrossEntropy', true, softmaxXentRef,
     (e, d, p, t, M, N, w, c) => e.k.f32_softmax_xent(d, p, t, M, N, w, c)),
-  nll: classification('nll', 'logProbs', (e, d, p, t, M, N, w, c) => e.k.f32_nll(d, p, t, M, N, w, c)),
-  categoricalCrossEntropy: classification('categoricalCrossEntropy', 'probs',
+  nll: loss('nll', true, nllRef, (e, d, p, t, M, N, w, c) => e.k.f32_nll(d, p, t, M, N, w, c)),
+  categoricalCrossEntropy: loss('categoricalCrossEntropy', true, (p, t, M, N) => cceProbsRef(p, t, M, N, PROB_EPS),
     (e, d, p, t, M, N, w, c) => e.k.f32_cce_probs(d, p, t, M, N, w, c, PROB_EPS)),
 };
 
@@ -90,10 +43,8 @@ const ALIASES: Record<string, LossName> = {
   sparseCategoricalCrossEntropy: 'categoricalCrossEntropy',
 };
 
+/** The loss by name or alias; own keys only, so '__proto__' or 'constructor' is an unknown name. */
 export function getLoss(where: string, name: unknown): Loss {
-  if (typeof name === 'string') {
-    const l = LOSSES[(ALIASES[name] ?? name) as LossName];
-    if (l) return l;
-  }
-  throw new ConfigError(`${where}: loss is ${show(name)}; it must be one of ${[...Object.keys(LOSSES), ...Object.keys(ALIASES)].join(', ')}`);
+  return own(LOSSES, own(ALIASES, name) ?? name)
+    ?? reject(where, 'loss', name, `one of ${[...Object.keys(LOSSES), ...Object.keys(ALIASES)].join(', ')}`);
 }

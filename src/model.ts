@@ -3,9 +3,11 @@
 // everything else it owns: optimizer state, step buffers, its lifecycle (idle → fitting → idle;
 // disposed). Its step (trainStep, lossAndGrad, evaluate, predict) runs on those buffers; fit is a
 // loop over it (train.ts), files read and write it (io/), and neither is imported here.
-import { ConfigError, MemoryLimitError, ShapeError, StateError, checkInt, show } from './errors.js';
-import { Chain, Residual } from './layers/residual.js';
-import { INIT_NAMES, checkKeys, readF64, type Builder, type Init, type Layer, type ParamRef } from './layers/layer.js';
+import { ConfigError, MemoryLimitError, ShapeError, StateError, show } from './errors.js';
+import { checkInt, checkKeys } from './validate.js';
+import { walkLayers, layerConfig } from './layers/registry.js';
+import { Chain } from './layers/residual.js';
+import { INIT_NAMES, readF64, type Builder, type Init, type Layer, type ParamRef } from './layers/layer.js';
 import { getLoss, type Loss, type LossName } from './losses.js';
 import { Meter, checkMetrics, type Logs, type MetricName } from './metrics.js';
 import type { Optimizer, ParamArena } from './optimizers/types.js';
@@ -136,13 +138,7 @@ export class Model {
         return p;
       },
     };
-    const visit = (ls: Layer[]) => {
-      for (const l of ls) {
-        name(l);
-        if (l instanceof Residual) visit(l.inner.layers);
-      }
-    };
-    visit(layers);
+    walkLayers(layers, name);
     this.outputSize = this.chain.build(builder, this.inputSize, 'sequential');
     const seen = new Set<string>();
     for (const p of this.paramRefs) {
@@ -531,14 +527,10 @@ export class Model {
   summary(print: (s: string) => void = console.log): string {
     this.alive('Sequential.summary');
     const rows: [string, string, string][] = [];
-    const walk = (ls: Layer[], indent: string) => {
-      for (const l of ls) {
-        const n = l.params().reduce((s, p) => s + p.size, 0);
-        rows.push([`${indent}${l.name} (${l.type})`, `[null, ${l.outputSize}]`, String(n)]);
-        if (l instanceof Residual) walk(l.inner.layers, indent + '  ');
-      }
-    };
-    walk(this.layers, '');
+    walkLayers(this.layers, (l, depth) => {
+      const n = l.params().reduce((s, p) => s + p.size, 0);
+      rows.push([`${'  '.repeat(depth)}${l.name} (${l.type})`, `[null, ${l.outputSize}]`, String(n)]);
+    });
     let w0 = 24;
     for (const r of rows) w0 = Math.max(w0, r[0].length);
     const w = [w0 + 2, 16, 10];
@@ -557,11 +549,7 @@ export class Model {
 
   config(): Record<string, unknown> {
     this.alive('Sequential.config');
-    const layer = (l: Layer): Record<string, unknown> => ({
-      type: l.type, name: l.name, ...l.config(),
-      ...(l instanceof Residual ? { layers: l.inner.layers.map(layer) } : {}),
-    });
-    return { name: this.name, inputShape: this.inputShape, seed: this.seed, layers: this.layers.map(layer) };
+    return { name: this.name, inputShape: this.inputShape, seed: this.seed, layers: this.layers.map(layerConfig) };
   }
 }
 

@@ -1,8 +1,7 @@
 // Learning-rate schedules (Keras LearningRateSchedule): a function from the optimizer's iteration
 // count (0 for the first step) to the learning rate of that step, carrying a JSON config from which
 // scheduleFromConfig rebuilds it. An optimizer given a schedule as `lr` calls it before every step.
-import { ConfigError, checkInt, checkNum, show } from './errors.js';
-import { checkBool, checkOptions } from './optimizers/validate.js';
+import { checkBool, checkInt, checkNum, checkOptions, own, reject } from './validate.js';
 
 export interface ScheduleConfig { readonly name: string; readonly [option: string]: unknown }
 export interface Schedule {
@@ -83,22 +82,20 @@ export function cosineDecay(opts: CosineDecayOptions): Schedule {
 
 export const SCHEDULES = { constant, stepDecay, exponentialDecay, inverseTimeDecay, cosineDecay } as const;
 
+/** Each schedule from its config without `name` (constant takes { lr }, the others their options object). */
+const FROM_CONFIG: Readonly<Record<string, (rest: Record<string, unknown>) => Schedule>> = {
+  constant: (rest) => constant(checkOptions('constant', rest, ['lr']).lr as number),
+  stepDecay: (rest) => stepDecay(rest as unknown as StepDecayOptions),
+  exponentialDecay: (rest) => exponentialDecay(rest as unknown as ExponentialDecayOptions),
+  inverseTimeDecay: (rest) => inverseTimeDecay(rest as unknown as InverseTimeDecayOptions),
+  cosineDecay: (rest) => cosineDecay(rest as unknown as CosineDecayOptions),
+};
+
 /** Rebuilds a schedule from its `config` (as stored in a model file). */
 export function scheduleFromConfig(config: unknown): Schedule {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new ConfigError(`scheduleFromConfig: config must be an object with a name, got ${show(config)}`);
-  }
+  const where = 'scheduleFromConfig';
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) reject(where, 'config', config, 'an object with a name');
   const { name, ...rest } = config as Record<string, unknown>;
-  switch (name) {
-    case 'constant': {
-      checkOptions('constant', rest, ['lr']);
-      return constant(rest.lr as number);
-    }
-    case 'stepDecay': return stepDecay(rest as unknown as StepDecayOptions);
-    case 'exponentialDecay': return exponentialDecay(rest as unknown as ExponentialDecayOptions);
-    case 'inverseTimeDecay': return inverseTimeDecay(rest as unknown as InverseTimeDecayOptions);
-    case 'cosineDecay': return cosineDecay(rest as unknown as CosineDecayOptions);
-    default:
-      throw new ConfigError(`scheduleFromConfig: unknown schedule ${show(name)}; known: ${Object.keys(SCHEDULES).join(', ')}`);
-  }
+  const make = own(FROM_CONFIG, name) ?? reject(where, 'name', name, `one of ${Object.keys(SCHEDULES).join(', ')}`);
+  return make(rest);
 }

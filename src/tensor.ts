@@ -1,6 +1,7 @@
 // Tensors at the API boundary: a typed array with a shape. Inputs are Float32Array (or Uint8Array
 // images, scaled on the fly in wasm), class labels are integer arrays (DESIGN "The public API").
 import { ShapeError, ConfigError, show } from './errors.js';
+import { reject } from './validate.js';
 
 export type TensorData = Float32Array | Uint8Array | Int32Array;
 
@@ -17,7 +18,7 @@ export class Tensor<T extends TensorData = TensorData> {
     const n = shape.reduce((a, b) => a * b, 1);
     if (n !== data.length) throw new ShapeError(`tensor: shape ${show([...shape])} holds ${n} values but data has ${data.length}`);
     if (!(range[0] < range[1]) || !Number.isFinite(range[0]) || !Number.isFinite(range[1])) {
-      throw new ConfigError(`tensor: range is ${show([...range])}; it must be [lo, hi] with finite lo < hi`);
+      reject('tensor', 'range', [...range], '[lo, hi] with finite lo < hi');
     }
   }
   get rows(): number { return this.shape[0] ?? 1; }
@@ -41,7 +42,7 @@ export class Tensor<T extends TensorData = TensorData> {
 export function tensor(data: TensorData | number[], shape?: number[], opts: { range?: [number, number] } = {}): Tensor {
   const d = Array.isArray(data) ? Float32Array.from(data) : data;
   if (!(d instanceof Float32Array || d instanceof Uint8Array || d instanceof Int32Array)) {
-    throw new ConfigError(`tensor: data is ${show(data)}; it must be a Float32Array, Uint8Array, Int32Array or number[]`);
+    reject('tensor', 'data', data, 'a Float32Array, Uint8Array, Int32Array or number[]');
   }
   return new Tensor(d, shape ?? [d.length], opts.range);
 }
@@ -63,7 +64,7 @@ export function asInput(where: string, name: string, x: unknown, features: numbe
     if (bad >= 0) throw new ShapeError(`${where}: ${name}[${bad}] has ${rows[bad].length} features, expected ${features}`);
     t = new Tensor(Float32Array.from(rows.flat()), [rows.length, features]);
   } else {
-    throw new ConfigError(`${where}: ${name} is ${show(x)}; it must be a Tensor, Float32Array, Uint8Array or number[][]`);
+    reject(where, `${name}`, x, 'a Tensor, Float32Array, Uint8Array or number[][]');
   }
   if (t.data instanceof Int32Array) throw new ConfigError(`${where}: ${name} is an Int32Array tensor; inputs must be Float32Array or Uint8Array`);
   if (t.cols !== features) {

@@ -3,7 +3,8 @@
 // completion go through a control block in shared memory with Atomics. With 1 thread no worker is
 // started. Row slices are fixed by the thread count, so a given count is bit-reproducible.
 import { Worker } from 'node:worker_threads';
-import { ConfigError, SimdnnError, show } from './errors.js';
+import { ConfigError, SimdnnError } from './errors.js';
+import { reject } from './validate.js';
 import type { Engine } from './wasm.js';
 
 /** The gemm calls a dense layer makes; the serial form calls the kernels directly. */
@@ -79,7 +80,7 @@ export class ThreadPool implements GemmRunner {
 
   constructor(private readonly e: Engine, readonly threads: number, module: WebAssembly.Module) {
     if (!Number.isInteger(threads) || threads < 2 || threads > 64) {
-      throw new ConfigError(`ThreadPool: threads is ${show(threads)}; it must be an integer in [2, 64]`);
+      reject('ThreadPool', 'threads', threads, 'an integer in [2, 64]');
     }
     this.ctl = e.alloc((JOBS + 64 * JOB_SLOTS) * 4);
     e.i32.fill(0, this.ctl >> 2, (this.ctl >> 2) + JOBS + 64 * JOB_SLOTS);

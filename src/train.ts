@@ -2,8 +2,8 @@
 // step. Data is copied into wasm memory once (u8 images stay u8) and every batch is gathered in
 // wasm from an order held in wasm (DESIGN §3); a step allocates nothing and copies nothing
 // between JS and wasm.
-import { ConfigError, NumericError, ShapeError, checkInt, show } from './errors.js';
-import { checkKeys } from './layers/layer.js';
+import { ConfigError, NumericError, ShapeError, show } from './errors.js';
+import { checkInt, checkKeys, checkOneOf } from './validate.js';
 import { Meter, METER_KEYS, type Logs, type MeterSums } from './metrics.js';
 import type { Model } from './model.js';
 import { isRngState } from './random.js';
@@ -50,8 +50,7 @@ interface Plan {
 function plan(model: Model, where: string, x: unknown, y: unknown, opts: FitOptions): Plan {
   checkKeys(where, opts, FIT_KEYS);
   const epochs = checkInt(where, 'epochs', opts.epochs ?? 1, 1, MAX_INT);
-  const sampling = opts.sampling ?? 'shuffle';
-  if (!SAMPLINGS.includes(sampling)) throw new ConfigError(`${where}: sampling is ${show(sampling)}; it must be 'shuffle', 'replacement' or 'sequential'`);
+  const sampling = checkOneOf(where, 'sampling', opts.sampling ?? 'shuffle', SAMPLINGS);
   const budget = opts.timeBudgetMs === undefined ? Infinity : opts.timeBudgetMs;
   if (typeof budget !== 'number' || !(budget > 0)) {
     throw new ConfigError(`${where}: timeBudgetMs is ${show(opts.timeBudgetMs)}; it must be a number of milliseconds > 0`);

@@ -4,6 +4,7 @@
 // Loading is synchronous: from the packaged file, from bytes, or from a precompiled Module.
 import { readFileSync, existsSync } from 'node:fs';
 import { ConfigError, MemoryLimitError, show } from './errors.js';
+import { reject } from './validate.js';
 import type { Kernels } from './kernels.js';
 
 export type Isa = 'scalar' | 'simd' | 'relaxed';
@@ -53,7 +54,7 @@ export function chooseIsa(isa?: string): Isa {
   const forced = isa ?? process.env.SIMDNN_ISA;
   if (forced !== undefined && forced !== '') {
     if (!(ISAS as readonly string[]).includes(forced)) {
-      throw new ConfigError(`simdnn.init: isa is ${show(forced)}; it must be one of ${ISAS.join(', ')}`);
+      reject('simdnn.init', 'isa', forced, `one of ${ISAS.join(', ')}`);
     }
     const f = forced as Isa;
     if (!runtimeAccepts(f)) {
@@ -96,13 +97,13 @@ export class Engine {
     let mod: WebAssembly.Module;
     if (opts.module) {
       if (!(opts.module instanceof WebAssembly.Module)) {
-        throw new ConfigError(`simdnn.init: module is ${show(opts.module)}; it must be a WebAssembly.Module`);
+        reject('simdnn.init', 'module', opts.module, 'a WebAssembly.Module');
       }
       mod = opts.module;
       this.isa = opts.isa ?? 'simd';
     } else if (opts.bytes) {
       if (!(opts.bytes instanceof Uint8Array)) {
-        throw new ConfigError(`simdnn.init: bytes is ${show(opts.bytes)}; it must be a Uint8Array`);
+        reject('simdnn.init', 'bytes', opts.bytes, 'a Uint8Array');
       }
       if (!WebAssembly.validate(src(opts.bytes))) {
         throw new ConfigError(`simdnn.init: the ${opts.bytes.length} bytes given do not validate as WebAssembly in this runtime`);
@@ -186,7 +187,7 @@ export class Engine {
   /** Reserves `bytes` (16-byte aligned) in the arena; grows memory as needed. */
   alloc(bytes: number): number {
     if (!Number.isInteger(bytes) || bytes < 0) {
-      throw new ConfigError(`Engine.alloc: bytes is ${show(bytes)}; it must be a non-negative integer`);
+      reject('Engine.alloc', 'bytes', bytes, 'a non-negative integer');
     }
     const size = Math.max(ALIGN, alignUp(bytes, ALIGN));
     for (let i = 0; i < this.free.length; i++) {

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, DownloadError, show } from '../errors.js';
+import { DownloadError } from '../errors.js';
+import { reject } from '../validate.js';
 import { writeAtomic } from '../io/fs.js';
 import { checkKeys } from '../layers/layer.js';
 import { dataDirs } from './datasets.js';
@@ -55,8 +56,8 @@ const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 /** Fetches the data set's four files into a folder, skipping those already there with the right MD5. */
 export async function download(name: string, opts: DownloadOptions = {}): Promise<{ dir: string; files: DownloadedFile[] }> {
   checkKeys('download', opts, ['dir', 'baseUrl', 'onProgress']);
-  if (!Object.hasOwn(DOWNLOADS, name)) throw new ConfigError(`download: name is ${show(name)}; it must be one of ${Object.keys(DOWNLOADS).join(', ')}`);
-  if (opts.dir !== undefined && (typeof opts.dir !== 'string' || opts.dir === '')) throw new ConfigError(`download: dir is ${show(opts.dir)}; it must be a non-empty path`);
+  if (!Object.hasOwn(DOWNLOADS, name)) reject('download', 'name', name, `one of ${Object.keys(DOWNLOADS).join(', ')}`);
+  if (opts.dir !== undefined && (typeof opts.dir !== 'string' || opts.dir === '')) reject('download', 'dir', opts.dir, 'a non-empty path');
   const { url: home, md5: table } = DOWNLOADS[name as DownloadName];
   const base = baseUrl(opts.baseUrl ?? home);
   const dir = dataDirs(name, opts.dir)[0];
@@ -87,7 +88,7 @@ function baseUrl(v: unknown): URL {
   let u: URL | undefined;
   try { u = new URL(String(v).endsWith('/') ? String(v) : `${v}/`); } catch { /* rejected below */ }
   if (typeof v !== 'string' || !u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
-    throw new ConfigError(`download: baseUrl is ${show(v)}; it must be an http:// or https:// URL`);
+    reject('download', 'baseUrl', v, 'an http:// or https:// URL');
   }
   return u;
 }

@@ -1,6 +1,7 @@
 // Preprocessing from the course notes: scaling images, standardizing features, one-hot labels,
 // flattening, and seeded (stratified) train/test splits.
-import { ConfigError, ShapeError, show } from '../errors.js';
+import { ShapeError } from '../errors.js';
+import { reject } from '../validate.js';
 import { shuffled } from '../random.js';
 import { Tensor } from '../tensor.js';
 
@@ -10,8 +11,8 @@ import { Tensor } from '../tensor.js';
  * batches are gathered (DESIGN §3).
  */
 export function scaleImages(x: Tensor<Uint8Array>, range: '0-1' | '-1-1' = '0-1'): Tensor<Uint8Array> {
-  if (!(x instanceof Tensor) || !(x.data instanceof Uint8Array)) throw new ConfigError(`scaleImages: x is ${show(x)}; it must be a Uint8Array tensor`);
-  if (range !== '0-1' && range !== '-1-1') throw new ConfigError(`scaleImages: range is ${show(range)}; it must be '0-1' or '-1-1'`);
+  if (!(x instanceof Tensor) || !(x.data instanceof Uint8Array)) reject('scaleImages', 'x', x, 'a Uint8Array tensor');
+  if (range !== '0-1' && range !== '-1-1') reject('scaleImages', 'range', range, `'0-1' or '-1-1'`);
   return new Tensor(x.data, x.shape, range === '0-1' ? [0, 1] : [-1, 1]);
 }
 
@@ -55,11 +56,11 @@ export function standardizer(x: Tensor | Float32Array): Standardizer {
 
 /** Integer labels to one-hot rows (for losses that want probabilities per class). */
 export function oneHot(labels: ArrayLike<number>, classes: number): Float32Array {
-  if (!Number.isInteger(classes) || classes < 1) throw new ConfigError(`oneHot: classes is ${show(classes)}; it must be a positive integer`);
+  if (!Number.isInteger(classes) || classes < 1) reject('oneHot', 'classes', classes, 'a positive integer');
   const out = new Float32Array(labels.length * classes);
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i];
-    if (!Number.isInteger(y) || y < 0 || y >= classes) throw new ConfigError(`oneHot: labels[${i}] is ${show(y)}; it must be an integer in [0, ${classes})`);
+    if (!Number.isInteger(y) || y < 0 || y >= classes) reject('oneHot', `labels[${i}]`, y, `an integer in [0, ${classes})`);
     out[i * classes + y] = 1;
   }
   return out;
@@ -73,7 +74,7 @@ export function flatten<T extends Tensor>(x: T): T {
 /** Seeded split; stratified (the default for integer labels) keeps class proportions. */
 export function trainTestSplit<T extends Tensor>(x: T, y: ArrayLike<number>, opts: { testFraction?: number; seed?: number; stratified?: boolean } = {}) {
   const f = opts.testFraction ?? 0.2;
-  if (typeof f !== 'number' || !(f > 0 && f < 1)) throw new ConfigError(`trainTestSplit: testFraction is ${show(f)}; it must be in (0, 1)`);
+  if (typeof f !== 'number' || !(f > 0 && f < 1)) reject('trainTestSplit', 'testFraction', f, 'in (0, 1)');
   const n = x.rows, per = y.length / n;
   if (!Number.isInteger(per) || per < 1) throw new ShapeError(`trainTestSplit: y has ${y.length} values for ${n} samples`);
   const stratified = opts.stratified ?? (per === 1 && Array.from(y).every(Number.isInteger));

@@ -2,11 +2,8 @@
 // number is validated before anything is allocated.
 import { readFileSync } from 'node:fs';
 import { ConfigError, ModelFormatError, show } from '../errors.js';
-import { Activation, PReLU } from '../layers/activation.js';
-import { Dense } from '../layers/dense.js';
 import type { Layer } from '../layers/layer.js';
-import { BatchNorm, Dropout, LayerNorm } from '../layers/norm.js';
-import { Residual } from '../layers/residual.js';
+import { LAYER_TYPES } from '../layers/registry.js';
 import { isRngState } from '../random.js';
 import { Sequential } from '../sequential.js';
 import { FORMAT, FORMAT_VERSION, OPT_PREFIX } from './model-bytes.js';
@@ -17,35 +14,18 @@ import type { Engine } from '../wasm.js';
 type LayerConfig = Record<string, unknown> & { type: string; name?: string };
 const str = (v: unknown) => JSON.stringify(v);
 
-/** Rebuilds a layer from its config(), rejecting unknown types and keys. */
+/** Rebuilds a layer from its config() through the layer registry, rejecting unknown types and keys. */
 function layerFromConfig(c: unknown, path: string): Layer {
   if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new ModelFormatError(`architecture ${path}: must be an object`);
   const { type, ...o } = c as LayerConfig;
+  const kind = LAYER_TYPES.get(type);
+  if (!kind) throw new ModelFormatError(`architecture ${path}.type: unknown layer type ${str(type)}; known: ${[...LAYER_TYPES.keys()].join(', ')}`);
+  const nested = (key: string, ls: unknown) => {
+    if (!Array.isArray(ls)) throw new ModelFormatError(`architecture ${path}.${key}: must be an array`);
+    return ls.map((l, i) => layerFromConfig(l, `${path}.${key}[${i}]`));
+  };
   try {
-    switch (type) {
-      case 'dense': {
-        const { units, ...rest } = o;
-        return new Dense(units as number, rest);
-      }
-      case 'activation': {
-        const { activation, ...rest } = o;
-        return new Activation(activation as never, rest);
-      }
-      case 'prelu': return new PReLU(o);
-      case 'dropout': {
-        const { rate, ...rest } = o;
-        return new Dropout(rate as number, rest);
-      }
-      case 'batchNorm': return new BatchNorm(o);
-      case 'layerNorm': return new LayerNorm(o);
-      case 'residual': {
-        const { layers, ...rest } = o;
-        if (!Array.isArray(layers)) throw new ModelFormatError(`architecture ${path}.layers: must be an array`);
-        return new Residual(layers.map((l, i) => layerFromConfig(l, `${path}.layers[${i}]`)), rest);
-      }
-      default:
-        throw new ModelFormatError(`architecture ${path}.type: unknown layer type ${str(type)}`);
-    }
+    return kind.fromConfig(o, nested);
   } catch (e) {
     if (e instanceof ModelFormatError) throw e;
     throw new ModelFormatError(`architecture ${path}: ${(e as Error).message}`);

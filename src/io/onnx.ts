@@ -3,11 +3,12 @@
 // `import 'simdnn'` does not load it. Weights are float32 initializers (raw little-endian bytes);
 // the input is `input` [batch, ...inputShape], the output `output` [batch, outputSize].
 import { ConfigError, show } from '../errors.js';
-import { Activation, PReLU, type Act } from '../layers/activation.js';
-import { Dense } from '../layers/dense.js';
+import { reject } from '../validate.js';
+import type { Act, Activation, PReLU } from '../layers/activation.js';
+import type { Dense } from '../layers/dense.js';
 import type { Layer, ParamRef } from '../layers/layer.js';
-import { BatchNorm, Dropout, LayerNorm } from '../layers/norm.js';
-import { Residual } from '../layers/residual.js';
+import type { BatchNorm, Dropout, LayerNorm } from '../layers/norm.js';
+import { childrenOf, walkLayers } from '../layers/registry.js';
 import { Sequential } from '../sequential.js';
 import { SELU_ALPHA, SELU_LAMBDA } from '../reference.js';
 import { writeAtomic } from './fs.js';
@@ -161,23 +162,23 @@ const ACTIVATIONS: Record<Act['name'], (g: Graph, x: string, s: string, a: Act) 
   logSoftmax: (g, x, s) => g.node('LogSoftmax', [x], s, [int('axis', -1)]),
 };
 
-/** Adds the nodes of layer l applied to value x; returns the value it produces. */
-function layerNodes(g: Graph, l: Layer, x: string): string {
-  const s = l.name;
-  if (l instanceof Dense) {
-    const y = g.node('Gemm', [x, g.param(l.W), ...(l.b ? [g.param(l.b)] : [])], s);
-    return ACTIVATIONS[l.act.name](g, y, s, l.act);
-  }
-  if (l instanceof Activation) return ACTIVATIONS[l.act.name](g, x, s, l.act);
-  if (l instanceof PReLU) return g.node('PRelu', [x, g.param(l.alpha)], s);
+type Nodes<L extends Layer> = (g: Graph, l: L, x: string, s: string) => string;
+const nodes = <L extends Layer>(f: Nodes<L>) => f as Nodes<Layer>;
+/** The nodes of each layer type applied to value x; each returns the value it produces. */
+const LAYER_NODES: ReadonlyMap<string, Nodes<Layer>> = new Map([
+  ['dense', nodes<Dense>((g, l, x, s) => ACTIVATIONS[l.act.name](g, g.node('Gemm', [x, g.param(l.W), ...(l.b ? [g.param(l.b)] : [])], s), s, l.act))],
+  ['activation', nodes<Activation>((g, l, x, s) => ACTIVATIONS[l.act.name](g, x, s, l.act))],
+  ['prelu', nodes<PReLU>((g, l, x, s) => g.node('PRelu', [x, g.param(l.alpha)], s))],
   // Inference: dropout is the identity.
-  if (l instanceof Dropout) return g.node('Identity', [x], s);
-  if (l instanceof BatchNorm) {
-    return g.node('BatchNormalization', [x, g.param(l.gamma), g.param(l.beta), g.param(l.runMean), g.param(l.runVar)], s, [float('epsilon', l.eps)]);
-  }
-  if (l instanceof LayerNorm) return g.node('LayerNormalization', [x, g.param(l.gamma), g.param(l.beta)], s, [int('axis', -1), float('epsilon', l.eps)]);
-  if (l instanceof Residual) return g.node('Add', [x, l.inner.layers.reduce((v, inner) => layerNodes(g, inner, v), x)], s);
-  throw new ConfigError(`${g.where}: layer ${show(l.name)} has type ${show(l.type)}; ONNX export knows dense, activation, prelu, dropout, batchNorm, layerNorm and residual`);
+  ['dropout', nodes<Dropout>((g, _l, x, s) => g.node('Identity', [x], s))],
+  ['batchNorm', nodes<BatchNorm>((g, l, x, s) => g.node('BatchNormalization', [x, g.param(l.gamma), g.param(l.beta), g.param(l.runMean), g.param(l.runVar)], s, [float('epsilon', l.eps)]))],
+  ['layerNorm', nodes<LayerNorm>((g, l, x, s) => g.node('LayerNormalization', [x, g.param(l.gamma), g.param(l.beta)], s, [int('axis', -1), float('epsilon', l.eps)]))],
+  ['residual', (g, l, x, s) => g.node('Add', [x, layersNodes(g, childrenOf(l), x)], s)],
+]);
+
+/** Adds the nodes of layers applied in order to value x; returns the value they produce. */
+function layersNodes(g: Graph, ls: readonly Layer[], x: string): string {
+  return ls.reduce((v, l) => LAYER_NODES.get(l.type)!(g, l, v, l.name), x);
 }
 
 function valueInfo(name: string, dims: (number | string)[]) {
@@ -193,11 +194,14 @@ function onnxModelProto() {
 }
 
 async function encode(where: string, model: Sequential): Promise<Uint8Array> {
-  if (!(model instanceof Sequential)) throw new ConfigError(`${where}: model is ${show(model)}; it must be a model from nn.sequential(...) or nn.loadModel(...)`);
+  if (!(model instanceof Sequential)) reject(where, 'model', model, 'a model from nn.sequential(...) or nn.loadModel(...)');
+  walkLayers(model.layers, (l) => {
+    if (!LAYER_NODES.has(l.type)) throw new ConfigError(`${where}: layer ${show(l.name)} has type ${show(l.type)}; ONNX export knows ${[...LAYER_NODES.keys()].join(', ')}`);
+  });
   const g = new Graph(where, model.getWeights());
   let x = 'input';
   if (model.inputShape.length > 1) x = g.node('Flatten', [x], 'input', [int('axis', 1)]);
-  g.output(model.layers.reduce((v, l) => layerNodes(g, l, v), x));
+  g.output(layersNodes(g, model.layers, x));
   const proto = await onnxModelProto();
   const bytes = proto.encode({
     ir_version: ONNX_IR_VERSION,
@@ -221,6 +225,6 @@ export function onnxBytes(model: Sequential): Promise<Uint8Array> {
 
 /** Writes the model as an ONNX file (atomically: temp file, fsync, rename). */
 export async function exportOnnx(model: Sequential, path: string): Promise<void> {
-  if (typeof path !== 'string' || path === '') throw new ConfigError(`exportOnnx: path is ${show(path)}; it must be a file path`);
+  if (typeof path !== 'string' || path === '') reject('exportOnnx', 'path', path, 'a file path');
   writeAtomic(path, await encode('exportOnnx', model));
 }

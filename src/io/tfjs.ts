@@ -9,6 +9,7 @@ import { Act, Activation, PReLU } from '../layers/activation.js';
 import { Dense } from '../layers/dense.js';
 import type { Layer, Regularizer } from '../layers/layer.js';
 import { BatchNorm, Dropout, LayerNorm } from '../layers/norm.js';
+import { walkLayers } from '../layers/registry.js';
 import { Sequential } from '../sequential.js';
 import type { Engine } from '../wasm.js';
 import { writeAtomic } from './fs.js';
@@ -41,8 +42,8 @@ const FROM_TFJS = new Map<string, Act['name']>([
   ...Object.entries(TO_TFJS).map(([ours, theirs]) => [theirs, ours as Act['name']] as const), ['logSoftmax', 'logSoftmax'], ['gelu_new', 'gelu'],
 ]);
 /** Parameter names that differ: simdnn → TF.js (the others are the same: kernel, bias, gamma, beta, alpha). */
-const TO_TFJS_WEIGHT: Record<string, string> = { movingMean: 'moving_mean', movingVariance: 'moving_variance' };
-const FROM_TFJS_WEIGHT = new Map(Object.entries(TO_TFJS_WEIGHT).map(([ours, theirs]) => [theirs, ours]));
+const TO_TFJS_WEIGHT = new Map([['movingMean', 'moving_mean'], ['movingVariance', 'moving_variance']]);
+const FROM_TFJS_WEIGHT = new Map([...TO_TFJS_WEIGHT].map(([ours, theirs]) => [theirs, ours]));
 
 // ── export ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -101,15 +102,16 @@ function artifacts(where: string, model: Sequential): TfjsArtifacts {
     unique('flatten');
     layers.push({ class_name: 'Flatten', config: { name: 'flatten', trainable: true } });
   }
-  for (const l of model.layers) {
+  // toTfjsLayer refuses a residual block before the walk would descend into it.
+  walkLayers(model.layers, (l) => {
     unique(l.name);
     layers.push(toTfjsLayer(where, l));
     for (const p of l.params()) {
       const local = p.name.slice(l.name.length + 1);
-      specs.push({ name: `${l.name}/${TO_TFJS_WEIGHT[local] ?? local}`, shape: p.shape, dtype: 'float32' });
+      specs.push({ name: `${l.name}/${TO_TFJS_WEIGHT.get(local) ?? local}`, shape: p.shape, dtype: 'float32' });
       data.push(w.get(p.name)!);
     }
-  }
+  });
   Object.assign(layers[0].config, { batch_input_shape: [null, ...model.inputShape], dtype: 'float32' });
   const weights = new Uint8Array(data.reduce((s, d) => s + d.byteLength, 0));
   let off = 0;

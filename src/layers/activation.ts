@@ -1,7 +1,8 @@
 // Activations: the spec a Dense layer fuses into its kernels, the Activation layer, and PReLU.
-import { ConfigError, show } from '../errors.js';
+import { show } from '../errors.js';
+import { checkNum, checkOneOf, reject } from '../validate.js';
 import { ACT } from '../kernels.js';
-import { ACT_F64, softmaxRows } from '../reference.js';
+import { ACT_F64, logSoftmaxBwdRef, logSoftmaxRef, preluBwdRef, preluFwdRef, softmaxBwdRef, softmaxRef } from '../reference.js';
 import type { Engine } from '../wasm.js';
 import { Buffers, checkKeys, checkName, type Builder, type Init, type Layer, type ParamRef, type RefGrads, checkInit } from './layer.js';
 
@@ -9,24 +10,20 @@ export type ElementwiseName = keyof typeof ACT;
 export type ActivationName = ElementwiseName | 'linear' | 'softmax' | 'logSoftmax';
 export const ACTIVATION_NAMES: readonly string[] = [...Object.keys(ACT), 'linear', 'softmax', 'logSoftmax'];
 /** Default parameter: leakyRelu's slope (PyTorch's 0.01) and ELU's α (1). */
-const DEFAULT_ALPHA: Partial<Record<string, number>> = { leakyRelu: 0.01, elu: 1 };
+const DEFAULT_ALPHA: ReadonlyMap<string, number> = new Map([['leakyRelu', 0.01], ['elu', 1]]);
 
 /** A resolved activation: its kernel code (or a row-wise kind) and parameter. */
 export class Act {
   readonly name: Exclude<ActivationName, 'linear'>;
   readonly alpha: number;
   constructor(where: string, name: unknown = 'identity', alpha?: unknown) {
-    if (typeof name !== 'string' || !ACTIVATION_NAMES.includes(name)) {
-      throw new ConfigError(`${where}: activation is ${show(name)}; it must be one of ${ACTIVATION_NAMES.join(', ')}`);
-    }
+    checkOneOf(where, 'activation', name, ACTIVATION_NAMES);
     this.name = (name === 'linear' ? 'identity' : name) as Act['name'];
-    const d = DEFAULT_ALPHA[this.name];
+    const d = DEFAULT_ALPHA.get(this.name);
     if (alpha !== undefined && d === undefined) {
-      throw new ConfigError(`${where}: alpha is given (${show(alpha)}) but activation ${show(name)} takes no parameter; only leakyRelu and elu do`);
+      reject(where, 'alpha', alpha, `left out: activation ${show(name)} takes no parameter; only leakyRelu and elu do`);
     }
-    const a = alpha ?? d ?? 0;
-    if (typeof a !== 'number' || !Number.isFinite(a)) throw new ConfigError(`${where}: alpha must be a finite number, got ${show(alpha)}`);
-    this.alpha = a;
+    this.alpha = checkNum(where, 'alpha', alpha ?? d ?? 0, () => true, 'a finite number');
   }
   get rowwise(): boolean { return this.name === 'softmax' || this.name === 'logSoftmax'; }
   /** Kernel code for element-wise activations. */
@@ -51,30 +48,20 @@ export class Act {
     }
   }
   refForward(z: Float64Array, M: number, N: number): Float64Array {
-    if (this.rowwise) return softmaxRows(z, M, N, this.name === 'logSoftmax');
+    if (this.rowwise) return (this.name === 'softmax' ? softmaxRef : logSoftmaxRef)(z, M, N);
     const f = ACT_F64[this.name].f;
     return z.map((v) => f(v, this.alpha));
   }
   /** dz from dy, the pre-activation z and the output y. */
   refBackward(dy: Float64Array, z: Float64Array, y: Float64Array, M: number, N: number): Float64Array {
+    if (this.rowwise) return (this.name === 'softmax' ? softmaxBwdRef : logSoftmaxBwdRef)(dy, y, M, N);
     const dz = new Float64Array(dy.length);
-    if (this.rowwise) {
-      for (let i = 0; i < M; i++) {
-        let s = 0;
-        for (let j = 0; j < N; j++) s += this.name === 'softmax' ? dy[i * N + j] * y[i * N + j] : dy[i * N + j];
-        for (let j = 0; j < N; j++) {
-          const k = i * N + j;
-          dz[k] = this.name === 'softmax' ? y[k] * (dy[k] - s) : dy[k] - Math.exp(y[k]) * s;
-        }
-      }
-      return dz;
-    }
     const df = ACT_F64[this.name].df;
     for (let k = 0; k < dy.length; k++) dz[k] = dy[k] * df(z[k], this.alpha);
     return dz;
   }
   config(): Record<string, unknown> {
-    return DEFAULT_ALPHA[this.name] !== undefined ? { activation: this.name, alpha: this.alpha } : { activation: this.name };
+    return DEFAULT_ALPHA.has(this.name) ? { activation: this.name, alpha: this.alpha } : { activation: this.name };
   }
 }
 
@@ -167,20 +154,13 @@ export class PReLU implements Layer {
   activityPenalty(): number { return 0; }
   params(): ParamRef[] { return [this.alpha]; }
   config(): Record<string, unknown> { return { init: this.init }; }
-  refForward(x: Float64Array, _batch: number, _t: boolean, read: (p: ParamRef) => Float64Array): Float64Array {
-    const a = read(this.alpha), N = this.inputSize;
+  refForward(x: Float64Array, batch: number, _t: boolean, read: (p: ParamRef) => Float64Array): Float64Array {
     this.ref = x;
-    return x.map((v, k) => (v > 0 ? v : a[k % N] * v));
+    return preluFwdRef(x, read(this.alpha), batch, this.inputSize);
   }
-  refBackward(dy: Float64Array, _batch: number, read: (p: ParamRef) => Float64Array): RefGrads {
-    const a = read(this.alpha), N = this.inputSize, x = this.ref!;
-    const da = new Float64Array(N);
-    const dx = dy.map((g, k) => {
-      if (x[k] > 0) return g;
-      da[k % N] += g * x[k];
-      return g * a[k % N];
-    });
-    return { dx, grads: new Map([[this.alpha, da]]) };
+  refBackward(dy: Float64Array, batch: number, read: (p: ParamRef) => Float64Array): RefGrads {
+    const { dx, dalpha } = preluBwdRef(dy, this.ref!, read(this.alpha), batch, this.inputSize);
+    return { dx, grads: new Map([[this.alpha, dalpha]]) };
   }
   dispose(): void { this.bufs.dispose(); }
 }

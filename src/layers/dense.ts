@@ -1,7 +1,7 @@
 // Dense: y = act(x·W + b) in one fused kernel; backward δ = dy ⊙ act'(z) with db += colsum(δ) in
 // one pass, then dW += xᵀ·δ and dx = δ·Wᵀ (skipped for the first layer).
-import { ConfigError, show } from '../errors.js';
-import { matmul } from '../reference.js';
+import { checkBool, checkInt } from '../validate.js';
+import { activityGradRef, l1l2PenaltyRef, matmul } from '../reference.js';
 import type { Engine } from '../wasm.js';
 import type { GemmRunner } from '../threads.js';
 import { Act, type ActivationName } from './activation.js';
@@ -42,10 +42,8 @@ export class Dense implements Layer {
 
   constructor(units: number, opts: DenseOptions = {}) {
     checkKeys('dense', opts, KEYS);
-    if (!Number.isInteger(units) || units < 1 || units > 1 << 24) {
-      throw new ConfigError(`dense: units is ${show(units)}; it must be an integer in [1, 16777216]`);
-    }
-    if (opts.useBias !== undefined && typeof opts.useBias !== 'boolean') throw new ConfigError(`dense: useBias must be a boolean, got ${show(opts.useBias)}`);
+    checkInt('dense', 'units', units, 1, 1 << 24);
+    if (opts.useBias !== undefined) checkBool('dense', 'useBias', opts.useBias);
     this.outputSize = units;
     this.act = new Act('dense', opts.activation, opts.alpha);
     this.opts = {
@@ -120,7 +118,7 @@ export class Dense implements Layer {
 
   refPenalty(batch: number): number {
     const r = this.opts.activityRegularizer, y = this.ref?.y;
-    return r && y ? y.reduce((s, v) => s + r.l1 * Math.abs(v) + r.l2 * v * v, 0) / batch : 0;
+    return r && y ? l1l2PenaltyRef(y, r.l1, r.l2) / batch : 0;
   }
 
   params(): ParamRef[] { return this.b ? [this.W, this.b] : [this.W]; }
@@ -150,7 +148,7 @@ export class Dense implements Layer {
   refBackward(dyIn: Float64Array, batch: number, read: (p: ParamRef) => Float64Array): RefGrads {
     const { x, z, y } = this.ref!, N = this.outputSize, K = this.inputSize;
     const r = this.opts.activityRegularizer;
-    const dy = r ? dyIn.map((g, i) => g + (r.l1 * Math.sign(y[i]) + 2 * r.l2 * y[i]) / batch) : dyIn;
+    const dy = r ? activityGradRef(dyIn, y, r.l1, r.l2, 1 / batch) : dyIn;
     const delta = this.act.refBackward(dy, z, y, batch, N);
     const grads = new Map<ParamRef, Float64Array>([[this.W, matmul(x, delta, K, batch, N, true)]]);
     if (this.b) {

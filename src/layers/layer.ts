@@ -1,7 +1,7 @@
 // The Layer contract (STYLE.md): build → declare parameters; reserve → activation buffers for a
 // batch size; forward keeps what backward needs; backward adds into the gradient arena and returns
 // dx. Each layer also has a float64 reference forward/backward (nn.gradCheck's reference path).
-import { ConfigError, show } from '../errors.js';
+import { checkKeys, checkNum, reject } from '../validate.js';
 import type { Engine } from '../wasm.js';
 import type { GemmRunner } from '../threads.js';
 
@@ -14,34 +14,31 @@ export function l1l2({ l1 = 0.01, l2 = 0.01 }: { l1?: number; l2?: number } = {}
   return regularizer('l1l2', { l1, l2 });
 }
 function regularizer(where: string, r: Regularizer): Regularizer {
-  for (const k of ['l1', 'l2'] as const) {
-    if (typeof r[k] !== 'number' || !Number.isFinite(r[k]) || r[k] < 0) {
-      throw new ConfigError(`${where}: ${k} must be a finite number ≥ 0, got ${show(r[k])}`);
-    }
-  }
+  for (const k of ['l1', 'l2'] as const) checkNum(where, k, r[k], (x) => x >= 0, 'a finite number ≥ 0');
   return { l1: r.l1, l2: r.l2 };
 }
 export function checkRegularizer(where: string, name: string, r: unknown): Regularizer | undefined {
   if (r === undefined || r === null) return undefined;
   const o = r as Regularizer;
-  if (typeof o !== 'object' || typeof o.l1 !== 'number' || typeof o.l2 !== 'number') {
-    throw new ConfigError(`${where}: ${name} is ${show(r)}; use nn.l1(f), nn.l2(f) or nn.l1l2({ l1, l2 })`);
-  }
+  if (typeof o !== 'object' || typeof o.l1 !== 'number' || typeof o.l2 !== 'number') reject(where, name, r, 'nn.l1(f), nn.l2(f) or nn.l1l2({ l1, l2 })');
   return regularizer(`${where}: ${name}`, o);
 }
 
 export type InitName = 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'lecunNormal' | 'lecunUniform' | 'zeros' | 'ones';
 export type Init = InitName | { constant: number };
 export const INIT_NAMES: readonly InitName[] = ['glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'lecunNormal', 'lecunUniform', 'zeros', 'ones'];
-/** Accepts Keras/PyTorch spellings: 'he' = heNormal, 'glorot'/'xavier' = glorotUniform. */
+/** Keras/PyTorch spellings: 'he' = heNormal, 'glorot'/'xavier' = glorotUniform. A Map: inherited keys ('__proto__') are not names. */
+const INIT_ALIASES: ReadonlyMap<string, InitName> = new Map([
+  ['he', 'heNormal'], ['glorot', 'glorotUniform'], ['xavier', 'glorotUniform'], ['xavierNormal', 'glorotNormal'], ['lecun', 'lecunNormal'],
+]);
 export function checkInit(where: string, name: string, v: unknown): Init {
-  const alias: Record<string, InitName> = { he: 'heNormal', glorot: 'glorotUniform', xavier: 'glorotUniform', xavierNormal: 'glorotNormal', lecun: 'lecunNormal' };
   if (typeof v === 'string' && (INIT_NAMES as readonly string[]).includes(v)) return v as InitName;
-  if (typeof v === 'string' && alias[v]) return alias[v];
+  const alias = typeof v === 'string' ? INIT_ALIASES.get(v) : undefined;
+  if (alias) return alias;
   if (v && typeof v === 'object' && typeof (v as { constant: number }).constant === 'number' && Number.isFinite((v as { constant: number }).constant)) {
     return { constant: (v as { constant: number }).constant };
   }
-  throw new ConfigError(`${where}: ${name} is ${show(v)}; use one of ${[...INIT_NAMES, ...Object.keys(alias)].join(', ')} or { constant: v }`);
+  reject(where, name, v, `one of ${[...INIT_NAMES, ...INIT_ALIASES.keys()].join(', ')} or { constant: v }`);
 }
 
 /** A parameter tensor inside the model's flat arenas (DESIGN §2). */
@@ -125,20 +122,12 @@ export class Buffers {
 
 export function checkName(where: string, name: unknown): string | undefined {
   if (name === undefined) return undefined;
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_.\-]{1,64}$/.test(name)) {
-    throw new ConfigError(`${where}: name is ${show(name)}; it must be 1–64 characters of A–Z, a–z, 0–9, _ . -`);
-  }
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.\-]{1,64}$/.test(name)) reject(where, 'name', name, '1–64 characters of A–Z, a–z, 0–9, _ . -');
   return name;
 }
 
-/** Rejects option keys a layer does not know (no option is accepted and ignored). */
-export function checkKeys(where: string, opts: object | undefined, known: readonly string[]): void {
-  if (opts === undefined) return;
-  if (typeof opts !== 'object' || opts === null) throw new ConfigError(`${where}: options is ${show(opts)}; it must be an object`);
-  for (const k of Object.keys(opts)) {
-    if (!known.includes(k)) throw new ConfigError(`${where}: unknown option ${show(k)}; known: ${known.join(', ')}`);
-  }
-}
+/** checkKeys lives in validate.ts; re-exported for the modules that import it from here. */
+export { checkKeys };
 
 /** Reads a Float32 region of engine memory as float64. */
 export function readF64(e: Engine, ptr: number, n: number): Float64Array {

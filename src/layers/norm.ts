@@ -1,14 +1,8 @@
 // Dropout, batch norm, layer norm and residual blocks.
-import { ConfigError, show } from '../errors.js';
+import { batchnormBwdRef, batchnormInferRef, batchnormTrainRef, layernormBwdRef, layernormFwdRef } from '../reference.js';
+import { checkRange } from '../validate.js';
 import type { Engine } from '../wasm.js';
 import { Buffers, checkKeys, checkName, type Builder, type Layer, type ParamRef, type RefGrads } from './layer.js';
-
-function checkFraction(where: string, name: string, v: unknown, lo: number, hi: number, open = true): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (open ? v >= hi : v > hi)) {
-    throw new ConfigError(`${where}: ${name} must be in [${lo}, ${hi}${open ? ')' : ']'}, got ${show(v)}`);
-  }
-  return v;
-}
 
 /** nn.dropout(rate): inverted dropout in training (mask from the model's seeded PRNG), identity at inference. */
 export class Dropout implements Layer {
@@ -26,7 +20,7 @@ export class Dropout implements Layer {
   private dropped = false;
   constructor(rate: number, opts: { name?: string } = {}) {
     checkKeys('dropout', opts, ['name']);
-    this.rate = checkFraction('dropout', 'rate', rate, 0, 1);
+    this.rate = checkRange('dropout', 'rate', rate, 0, 1);
     this.name = checkName('dropout', opts.name) ?? '';
   }
   build(b: Builder, inputSize: number): number {
@@ -81,8 +75,8 @@ export class BatchNorm implements Layer {
   private ref?: { xhat: Float64Array; invstd: Float64Array };
   constructor(opts: NormOptions & { momentum?: number } = {}) {
     checkKeys('batchNorm', opts, ['momentum', 'eps', 'name']);
-    this.momentum = checkFraction('batchNorm', 'momentum', opts.momentum ?? 0.99, 0, 1, false);
-    this.eps = checkFraction('batchNorm', 'eps', opts.eps ?? 1e-3, Number.MIN_VALUE, 1, false);
+    this.momentum = checkRange('batchNorm', 'momentum', opts.momentum ?? 0.99, 0, 1, false);
+    this.eps = checkRange('batchNorm', 'eps', opts.eps ?? 1e-3, Number.MIN_VALUE, 1, false);
     this.name = checkName('batchNorm', opts.name) ?? '';
   }
   build(b: Builder, n: number): number {
@@ -116,29 +110,21 @@ export class BatchNorm implements Layer {
   activityPenalty(): number { return 0; }
   params(): ParamRef[] { return [this.gamma, this.beta, this.runMean, this.runVar]; }
   config(): Record<string, unknown> { return { momentum: this.momentum, eps: this.eps }; }
+  /** Training: batch statistics (the running ones are read, not updated). Inference: running statistics, no backward. */
   refForward(x: Float64Array, batch: number, training: boolean, read: (p: ParamRef) => Float64Array): Float64Array {
-    const n = this.inputSize, g = read(this.gamma), b = read(this.beta);
-    const mean = new Float64Array(n), invstd = new Float64Array(n);
-    if (training) {
-      for (let i = 0; i < x.length; i++) mean[i % n] += x[i] / batch;
-      const v = new Float64Array(n);
-      for (let i = 0; i < x.length; i++) v[i % n] += (x[i] - mean[i % n]) ** 2 / batch;
-      for (let j = 0; j < n; j++) invstd[j] = 1 / Math.sqrt(v[j] + this.eps);
-    } else {
-      mean.set(read(this.runMean));
-      read(this.runVar).forEach((v, j) => (invstd[j] = 1 / Math.sqrt(v + this.eps)));
+    const n = this.inputSize, args = [read(this.gamma), read(this.beta), read(this.runMean), read(this.runVar), batch, n] as const;
+    if (!training) {
+      this.ref = undefined;
+      return batchnormInferRef(x, ...args, this.eps);
     }
-    const xhat = x.map((v, i) => (v - mean[i % n]) * invstd[i % n]);
-    this.ref = { xhat, invstd };
-    return xhat.map((v, i) => g[i % n] * v + b[i % n]);
+    const r = batchnormTrainRef(x, ...args, this.momentum, this.eps);
+    this.ref = r;
+    return r.out;
   }
   refBackward(dy: Float64Array, batch: number, read: (p: ParamRef) => Float64Array): RefGrads {
-    const n = this.inputSize, g = read(this.gamma), { xhat, invstd } = this.ref!;
-    const dg = new Float64Array(n), db = new Float64Array(n);
-    for (let i = 0; i < dy.length; i++) { dg[i % n] += dy[i] * xhat[i]; db[i % n] += dy[i]; }
-    // NOTE: dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)), the batch mean and variance depend on x.
-    const dx = dy.map((v, i) => (g[i % n] * invstd[i % n] / batch) * (batch * v - db[i % n] - xhat[i] * dg[i % n]));
-    return { dx, grads: new Map([[this.gamma, dg], [this.beta, db]]) };
+    if (!this.ref) throw new Error('batchNorm.refBackward: needs a training-mode refForward first');
+    const { dx, dgamma, dbeta } = batchnormBwdRef(dy, this.ref.xhat, this.ref.invstd, read(this.gamma), batch, this.inputSize);
+    return { dx, grads: new Map([[this.gamma, dgamma], [this.beta, dbeta]]) };
   }
   dispose(): void { this.bufs.dispose(); }
 }
@@ -157,7 +143,7 @@ export class LayerNorm implements Layer {
   private ref?: { xhat: Float64Array; invstd: Float64Array };
   constructor(opts: NormOptions = {}) {
     checkKeys('layerNorm', opts, ['eps', 'name']);
-    this.eps = checkFraction('layerNorm', 'eps', opts.eps ?? 1e-3, Number.MIN_VALUE, 1, false);
+    this.eps = checkRange('layerNorm', 'eps', opts.eps ?? 1e-3, Number.MIN_VALUE, 1, false);
     this.name = checkName('layerNorm', opts.name) ?? '';
   }
   build(b: Builder, n: number): number {
@@ -184,35 +170,13 @@ export class LayerNorm implements Layer {
   params(): ParamRef[] { return [this.gamma, this.beta]; }
   config(): Record<string, unknown> { return { eps: this.eps }; }
   refForward(x: Float64Array, batch: number, _t: boolean, read: (p: ParamRef) => Float64Array): Float64Array {
-    const n = this.inputSize, g = read(this.gamma), b = read(this.beta);
-    const xhat = new Float64Array(x.length), invstd = new Float64Array(batch);
-    for (let i = 0; i < batch; i++) {
-      let m = 0, v = 0;
-      for (let j = 0; j < n; j++) m += x[i * n + j] / n;
-      for (let j = 0; j < n; j++) v += (x[i * n + j] - m) ** 2 / n;
-      invstd[i] = 1 / Math.sqrt(v + this.eps);
-      for (let j = 0; j < n; j++) xhat[i * n + j] = (x[i * n + j] - m) * invstd[i];
-    }
-    this.ref = { xhat, invstd };
-    return xhat.map((v, k) => g[k % n] * v + b[k % n]);
+    const r = layernormFwdRef(x, read(this.gamma), read(this.beta), batch, this.inputSize, this.eps);
+    this.ref = r;
+    return r.out;
   }
   refBackward(dy: Float64Array, batch: number, read: (p: ParamRef) => Float64Array): RefGrads {
-    const n = this.inputSize, g = read(this.gamma), { xhat, invstd } = this.ref!;
-    const dg = new Float64Array(n), db = new Float64Array(n), dx = new Float64Array(dy.length);
-    for (let i = 0; i < batch; i++) {
-      let s1 = 0, s2 = 0;
-      for (let j = 0; j < n; j++) {
-        const k = i * n + j, gy = dy[k] * g[j];
-        dg[j] += dy[k] * xhat[k]; db[j] += dy[k];
-        s1 += gy; s2 += gy * xhat[k];
-      }
-      // NOTE: the same formula as batch norm, over the features of one sample.
-      for (let j = 0; j < n; j++) {
-        const k = i * n + j;
-        dx[k] = (invstd[i] / n) * (n * dy[k] * g[j] - s1 - xhat[k] * s2);
-      }
-    }
-    return { dx, grads: new Map([[this.gamma, dg], [this.beta, db]]) };
+    const { dx, dgamma, dbeta } = layernormBwdRef(dy, this.ref!.xhat, this.ref!.invstd, read(this.gamma), batch, this.inputSize);
+    return { dx, grads: new Map([[this.gamma, dgamma], [this.beta, dbeta]]) };
   }
   dispose(): void { this.bufs.dispose(); }
 }

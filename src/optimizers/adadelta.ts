@@ -1,6 +1,6 @@
 // AdaDelta (Zeiler 2012), PyTorch form: accG ← ρ·accG + (1−ρ)g²; Δ = √(accD + eps)/√(accG + eps)·g;
 // accD ← ρ·accD + (1−ρ)Δ²; θ ← θ − lr·Δ, with lr a multiplier (1 is Zeiler's method).
-import { checkNum } from '../errors.js';
+import { checkNum } from '../validate.js';
 import type { Kernels } from '../kernels.js';
 import { BaseOptimizer, COMMON_DEFAULTS, type CommonOptions } from './base.js';
 import type { Optimizer } from './types.js';

@@ -1,5 +1,5 @@
 // AdaGrad (Duchi et al. 2011), PyTorch form: acc ← acc + g²; θ ← θ − lr·g/(√acc + eps).
-import { checkNum } from '../errors.js';
+import { checkNum } from '../validate.js';
 import type { Kernels } from '../kernels.js';
 import { BaseOptimizer, COMMON_DEFAULTS, type CommonOptions } from './base.js';
 import type { Optimizer } from './types.js';

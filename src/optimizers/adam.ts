@@ -2,11 +2,10 @@
 // v ← β2·v + (1−β2)g²; θ ← θ − lr/(1−β1^t) · m/(√v/√(1−β2^t) + eps), t = iterations + 1; amsgrad
 // uses the running maximum of v. AdamW is Adam with decoupled weight decay
 // θ ← θ·(1 − lr·weightDecay) applied to the pre-update θ (PyTorch's order).
-import { checkNum } from '../errors.js';
 import type { Kernels } from '../kernels.js';
 import { BaseOptimizer, COMMON_DEFAULTS, type CommonOptions } from './base.js';
 import type { Optimizer } from './types.js';
-import { checkBool } from './validate.js';
+import { checkBool, checkNum } from '../validate.js';
 
 export interface AdamOptions extends CommonOptions {
   beta1?: number;

@@ -1,6 +1,6 @@
 // Adamax (Kingma & Ba 2015, §7.1), PyTorch form: m ← β1·m + (1−β1)g; u ← max(β2·u, |g| + eps);
 // θ ← θ − lr/(1−β1^t) · m/u, t = iterations + 1.
-import { checkNum } from '../errors.js';
+import { checkNum } from '../validate.js';
 import type { Kernels } from '../kernels.js';
 import { BaseOptimizer, COMMON_DEFAULTS, type CommonOptions } from './base.js';
 import type { Optimizer } from './types.js';

@@ -1,11 +1,11 @@
 // What every optimizer shares: the common options (lr or a schedule, l1, l2, decoupled weight
 // decay, clipping by value and by global norm), binding to a parameter arena, state allocation,
 // and a step that calls one kernel per run of contiguous segments with equal penalties.
-import { ConfigError, checkInt, checkNum, show } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { Kernels } from '../kernels.js';
 import type { Schedule } from '../schedules.js';
 import type { Optimizer, ParamArena, ParamSegment, StateTensor } from './types.js';
-import { checkOptions } from './validate.js';
+import { checkInt, checkNum, checkOptions, reject } from '../validate.js';
 
 /** Options every optimizer accepts. */
 export interface CommonOptions {
@@ -88,17 +88,15 @@ export abstract class BaseOptimizer implements Optimizer {
   bind(arena: ParamArena): void {
     const where = `${this.where}.bind`;
     if (this.arena) throw new ConfigError(`${where}: already bound to an arena; use one optimizer per model`);
-    if (typeof arena !== 'object' || arena === null || !arena.engine) {
-      throw new ConfigError(`${where}: arena is ${show(arena)}; it must be a ParamArena {engine, params, grads, size, segments}`);
-    }
+    if (typeof arena !== 'object' || arena === null || !arena.engine) reject(where, 'arena', arena, 'a ParamArena {engine, params, grads, size, segments}');
     const size = checkInt(where, 'arena.size', arena.size, 0);
     for (const key of ['params', 'grads'] as const) {
       const p = checkInt(where, `arena.${key}`, arena[key], 0);
       if (p % 4 !== 0 || p + size * 4 > arena.engine.memoryBytes) {
-        throw new ConfigError(`${where}: arena.${key} is ${p}; it must be a 4-byte aligned pointer with ${size} floats inside wasm memory (${arena.engine.memoryBytes} bytes)`);
+        reject(where, `arena.${key}`, p, `a 4-byte aligned pointer with ${size} floats inside wasm memory (${arena.engine.memoryBytes} bytes)`);
       }
     }
-    if (!Array.isArray(arena.segments)) throw new ConfigError(`${where}: arena.segments is ${show(arena.segments)}; it must be an array`);
+    if (!Array.isArray(arena.segments)) reject(where, 'arena.segments', arena.segments, 'an array');
     this.runs = planRuns(where, arena.segments, size, this.l1, this.l2);
     const e = arena.engine, names = this.stateNames();
     // All state arrays or none: a refused bind leaks nothing.
@@ -116,7 +114,7 @@ export abstract class BaseOptimizer implements Optimizer {
     if (this.schedule) this.lr = this.schedule(this.iterations);
     const lr = this.lr;
     if (!(lr >= 0 && lr < Infinity)) {
-      throw new ConfigError(`${this.where}.step: lr is ${show(lr)} at iteration ${this.iterations}; it must be a finite number ≥ 0`);
+      reject(`${this.where}.step`, `lr at iteration ${this.iterations}`, lr, 'a finite number ≥ 0');
     }
     const k = a.engine.k;
     let gscale = 1;
@@ -158,7 +156,7 @@ export function planRuns(where: string, segments: readonly ParamSegment[], size:
   if (segments.length === 0) return size > 0 ? [{ offset: 0, size, l1, l2 }] : [];
   const segs = segments.map((s, i) => {
     const at = `arena.segments[${i}]${s && typeof s.name === 'string' ? ` (${s.name})` : ''}`;
-    if (typeof s !== 'object' || s === null) throw new ConfigError(`${where}: ${at} is ${show(s)}; it must be a ParamSegment`);
+    if (typeof s !== 'object' || s === null) reject(where, at, s, 'a ParamSegment');
     const offset = checkInt(where, `${at}.offset`, s.offset, 0, size);
     const n = checkInt(where, `${at}.size`, s.size, 0, size - offset);
     const sl1 = checkNum(where, `${at}.l1`, s.l1, nonNegative, '≥ 0');

@@ -1,5 +1,6 @@
 // Optimizers: factories with exported defaults, and optimizerFromConfig for model files.
-import { ConfigError, show } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { own, reject } from '../validate.js';
 import { scheduleFromConfig } from '../schedules.js';
 import { adadelta } from './adadelta.js';
 import { adagrad } from './adagrad.js';
@@ -28,17 +29,13 @@ export const OPTIMIZERS: Readonly<Record<string, (opts?: Record<string, unknown>
  * schedule's config object. Iteration count and state are restored separately.
  */
 export function optimizerFromConfig(name: string, config: Record<string, unknown> = {}): Optimizer {
-  const make = Object.prototype.hasOwnProperty.call(OPTIMIZERS, name) ? OPTIMIZERS[name] : undefined;
-  if (!make) {
-    throw new ConfigError(`optimizerFromConfig: unknown optimizer ${show(name)}; known: ${Object.keys(OPTIMIZERS).join(', ')}`);
-  }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new ConfigError(`optimizerFromConfig: config of ${name} must be an object, got ${show(config)}`);
-  }
+  const where = 'optimizerFromConfig';
+  const make = own(OPTIMIZERS, name) ?? reject(where, 'optimizer', name, `one of ${Object.keys(OPTIMIZERS).join(', ')}`);
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) reject(where, `config of ${name}`, config, 'an object');
   const lr = config.lr;
   if (typeof lr === 'object' && lr !== null) {
     if ((lr as { name?: unknown }).name === 'custom') {
-      throw new ConfigError(`optimizerFromConfig: ${name} was saved with a custom lr function, which cannot be rebuilt; pass lr yourself`);
+      throw new ConfigError(`${where}: ${name} was saved with a custom lr function, which cannot be rebuilt; pass lr yourself`);
     }
     return make({ ...config, lr: scheduleFromConfig(lr) });
   }

@@ -2,11 +2,10 @@
 // centered: mg ← ρ·mg + (1−ρ)g, d = √(ms − mg²) + eps, else d = √ms + eps; θ ← θ − lr·g/d, or with
 // momentum b ← μ·b + lr·g/d, θ ← θ − b (lr inside the buffer, Keras form; the same as PyTorch's
 // while lr is constant).
-import { checkNum } from '../errors.js';
 import type { Kernels } from '../kernels.js';
 import { BaseOptimizer, COMMON_DEFAULTS, type CommonOptions } from './base.js';
 import type { Optimizer } from './types.js';
-import { checkBool } from './validate.js';
+import { checkBool, checkNum } from '../validate.js';
 
 export interface RmspropOptions extends CommonOptions {
   /** Decay of the running average of g² (PyTorch's alpha), in [0, 1). */

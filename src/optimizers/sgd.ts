@@ -2,11 +2,11 @@
 // v ← γv − lr·g; θ ← θ + v (Nesterov, Keras form: θ ← θ + γv − lr·g). Full-batch GD is sgd on
 // the whole training set as one batch. weightDecay is decoupled here too (unlike PyTorch SGD's
 // weight_decay, which is an L2 penalty; use l2 for that).
-import { ConfigError, checkNum } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { Kernels } from '../kernels.js';
 import { BaseOptimizer, COMMON_DEFAULTS, type CommonOptions } from './base.js';
 import type { Optimizer } from './types.js';
-import { checkBool } from './validate.js';
+import { checkBool, checkNum } from '../validate.js';
 
 export interface SgdOptions extends CommonOptions {
   /** γ in [0, 1); 0: plain SGD. */

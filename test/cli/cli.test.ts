@@ -144,10 +144,10 @@ describe('simdnn CLI', () => {
   });
 
   it.each([
-    [['train', '--lr', '-1'], 2, /--lr must be > 0, got "-1"/],
-    [['train', '--epochs', '0'], 2, /--epochs must be an integer ≥ 1/],
-    [['train', '--threads', '1.5'], 2, /--threads must be an integer ≥ 1, got "1.5"/],
-    [['bench', '--compare', '--budget', '0'], 2, /--budget must be > 0, got "0"/],
+    [['train', '--lr', '-1'], 2, /--lr is "-1"; it must be > 0/],
+    [['train', '--epochs', '0'], 2, /--epochs is "0"; it must be an integer ≥ 1/],
+    [['train', '--threads', '1.5'], 2, /--threads is "1.5"; it must be an integer ≥ 1/],
+    [['bench', '--compare', '--budget', '0'], 2, /--budget is "0"; it must be > 0/],
     [['train', '--threads', '65'], 1, /threads is 65; it must be an integer in \[1, 64\]/],
     [['train', '--optimizer', 'lbfgs'], 2, /Allowed choices are sgd/],
     [['frobnicate'], 2, /unknown command/],

@@ -3,7 +3,7 @@
 // checked against these references in test/kernels/norm.test.ts.
 import { describe, expect, it } from 'vitest';
 import { assertClose } from '../util/close.js';
-import { activityGradRef, batchnormBwdRef, batchnormTrainRef, l1l2PenaltyRef, layernormBwdRef, layernormFwdRef } from '../util/ref_norm.js';
+import { activityGradRef, batchnormBwdRef, batchnormTrainRef, l1l2PenaltyRef, layernormBwdRef, layernormFwdRef } from '../../src/reference.js';
 import { rng } from '../util/rng.js';
 
 const H = 1e-5;

@@ -6,10 +6,8 @@ import { ACT, type ActivationName } from '../../src/kernels.js';
 import type { Engine } from '../../src/wasm.js';
 import { assertClose } from '../util/close.js';
 import { ALL_ISAS, engineFor, get, put } from '../util/engines.js';
-import {
-  ACT_NAMES, ACT_REF, actBwdRef, actFwdRef, logSoftmaxBwdRef, logSoftmaxRef, preluBwdRef, preluFwdRef,
-  softmaxBwdRef, softmaxRef,
-} from '../util/ref_act.js';
+import { logSoftmaxBwdRef, logSoftmaxRef, preluBwdRef, preluFwdRef, softmaxBwdRef, softmaxRef } from '../../src/reference.js';
+import { ACT_NAMES, ACT_REF, actBwdRef, actFwdRef } from '../util/ref_act.js';
 import { denseFwdRef } from '../util/ref.js';
 import { rng, uniform } from '../util/rng.js';
 

@@ -1,11 +1,11 @@
 // The fused loss kernels (assembly/loss.ts) on every build against the float64 references of
-// test/util/ref_act.ts: returned batch-mean loss, written gradient (already scaled by 1/M or
+// src/reference.ts: returned batch-mean loss, written gradient (already scaled by 1/M or
 // 1/(M·N)), dpred = 0 (loss only), dpred aliasing pred, kinks and extremes.
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/wasm.js';
 import { assertClose } from '../util/close.js';
 import { ALL_ISAS, engineFor, get, put } from '../util/engines.js';
-import { bceLogitsRef, cceProbsRef, bceProbsRef, type LossRef, maeRef, mseRef, nllRef, softmaxRef, softmaxXentRef } from '../util/ref_act.js';
+import { bceLogitsRef, cceProbsRef, bceProbsRef, type LossRef, maeRef, mseRef, nllRef, softmaxRef, softmaxXentRef } from '../../src/reference.js';
 import { rng, uniform } from '../util/rng.js';
 
 const ROWS = [1, 2, 3, 5, 37, 128];

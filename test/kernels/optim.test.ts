@@ -5,10 +5,11 @@
 // f32_count_nonfinite, kink/extreme inputs and buffers flush against the end of memory.
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/wasm.js';
+import { l1l2PenaltyRef } from '../../src/reference.js';
 import { assertClose } from '../util/close.js';
 import { ALL_ISAS, engineFor, get, put } from '../util/engines.js';
 import {
-  adadeltaRef, adagradRef, adamaxRef, adamRef, geffRef, gscaleRef, NO_EXTRAS, penaltyRef, rmspropRef, sgdRef, sumsqRef,
+  adadeltaRef, adagradRef, adamaxRef, adamRef, geffRef, gscaleRef, NO_EXTRAS, rmspropRef, sgdRef, sumsqRef,
   type Common, type State,
 } from '../util/ref_optim.js';
 import { rng, uniform } from '../util/rng.js';
@@ -199,7 +200,7 @@ describe('optimizer references (float64)', () => {
       const up = theta.slice(), dn = theta.slice();
       up[i] += h;
       dn[i] -= h;
-      return (penaltyRef(up, c.l1, c.l2) - penaltyRef(dn, c.l1, c.l2)) / (2 * h);
+      return (l1l2PenaltyRef(up, c.l1, c.l2) - l1l2PenaltyRef(dn, c.l1, c.l2)) / (2 * h);
     });
     assertClose(theta.map((th) => geffRef(0, th, c)), numeric, 1e-9, 1e-6, 'penalty gradient');
     // NOTE: |θ| has a kink at 0; the kernels use the subgradient sign(0) = 0.

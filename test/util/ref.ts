@@ -1,28 +1,20 @@
 // Float64 references of every kernel: the test oracle (STYLE.md). Row-major, plain loops.
 
+import { ACT_F64, matmul } from '../../src/reference.js';
+
 export type GemmVariant = 'nn' | 'nt' | 'tn';
 
-/** C (M×N) = [C0 +] op(A)·op(B): nn A M×K, B K×N; nt B N×K; tn A K×M. */
+/** C (M×N) = [C0 +] op(A)·op(B): nn A M×K, B K×N; nt B N×K; tn A K×M (src/reference.ts's matmul). */
 export function gemmRef(v: GemmVariant, a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number,
                         c0?: ArrayLike<number>): Float64Array {
-  const c = new Float64Array(M * N);
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
-      let s = c0 ? c0[i * N + j] : 0;
-      for (let k = 0; k < K; k++) {
-        const aik = v === 'tn' ? a[k * M + i] : a[i * K + k];
-        const bkj = v === 'nt' ? b[j * K + k] : b[k * N + j];
-        s += aik * bkj;
-      }
-      c[i * N + j] = s;
-    }
-  }
+  const c = matmul(a, b, M, K, N, v === 'tn', v === 'nt');
+  if (c0) for (let i = 0; i < M * N; i++) c[i] += c0[i];
   return c;
 }
 
 export const actRef: Record<string, (z: number) => number> = {
-  identity: (z) => z,
-  relu: (z) => (z > 0 ? z : 0),
+  identity: (z) => ACT_F64.identity.f(z, 0),
+  relu: (z) => ACT_F64.relu.f(z, 0),
 };
 
 /** out = act(A·W + bias), and z = A·W + bias. */

@@ -1,113 +1,9 @@
-// Float64 references for assembly/norm.ts and assembly/data.ts, and a bit-exact TypeScript model of
-// the PRNG kernels of assembly/random.ts (xoshiro128** seeded by splitmix64): the test oracles.
+// Test-only float64 references for assembly/data.ts and the element-wise kernels, and a bit-exact
+// TypeScript model of the PRNG kernels of assembly/random.ts (xoshiro128** seeded by splitmix64).
+// Batch norm, layer norm and the l1/l2 penalties are src/reference.ts (the layers use them too).
 // Matrices are row-major M×N, rows are samples.
 
 type Arr = ArrayLike<number>;
-
-// ---- batch norm ----------------------------------------------------------------------------
-
-export interface BatchnormTrain {
-  out: Float64Array; xhat: Float64Array; mean: Float64Array; invstd: Float64Array;
-  runMean: Float64Array; runVar: Float64Array;
-}
-
-/** Training forward: batch statistics per column; running stats with the unbiased variance (M > 1). */
-export function batchnormTrainRef(x: Arr, gamma: Arr, beta: Arr, runMean: Arr, runVar: Arr, M: number, N: number,
-                                  momentum: number, eps: number): BatchnormTrain {
-  const mean = new Float64Array(N), invstd = new Float64Array(N);
-  const rm = new Float64Array(N), rv = new Float64Array(N);
-  const xhat = new Float64Array(M * N), out = new Float64Array(M * N);
-  for (let j = 0; j < N; j++) {
-    let s = 0;
-    for (let i = 0; i < M; i++) s += x[i * N + j];
-    const mu = s / M;
-    let ss = 0;
-    for (let i = 0; i < M; i++) ss += (x[i * N + j] - mu) ** 2;
-    const v = ss / M;
-    mean[j] = mu;
-    invstd[j] = 1 / Math.sqrt(v + eps);
-    rm[j] = momentum * runMean[j] + (1 - momentum) * mu;
-    rv[j] = momentum * runVar[j] + (1 - momentum) * (M > 1 ? ss / (M - 1) : v);
-    for (let i = 0; i < M; i++) {
-      const h = (x[i * N + j] - mu) * invstd[j];
-      xhat[i * N + j] = h;
-      out[i * N + j] = gamma[j] * h + beta[j];
-    }
-  }
-  return { out, xhat, mean, invstd, runMean: rm, runVar: rv };
-}
-
-/** Inference forward with running statistics. */
-export function batchnormInferRef(x: Arr, gamma: Arr, beta: Arr, runMean: Arr, runVar: Arr, M: number, N: number,
-                                  eps: number): Float64Array {
-  const out = new Float64Array(M * N);
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
-      out[i * N + j] = gamma[j] * (x[i * N + j] - runMean[j]) / Math.sqrt(runVar[j] + eps) + beta[j];
-    }
-  }
-  return out;
-}
-
-/** Backward of the training forward: dx, and the column sums dgamma = Σ dy·xhat, dbeta = Σ dy. */
-export function batchnormBwdRef(dy: Arr, xhat: Arr, invstd: Arr, gamma: Arr, M: number, N: number):
-  { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
-  const dx = new Float64Array(M * N), dgamma = new Float64Array(N), dbeta = new Float64Array(N);
-  for (let j = 0; j < N; j++) {
-    let sdy = 0, sdh = 0;
-    for (let i = 0; i < M; i++) {
-      sdy += dy[i * N + j];
-      sdh += dy[i * N + j] * xhat[i * N + j];
-    }
-    dbeta[j] = sdy;
-    dgamma[j] = sdh;
-    const c = invstd[j] * gamma[j] / M;
-    for (let i = 0; i < M; i++) dx[i * N + j] = c * (M * dy[i * N + j] - sdy - xhat[i * N + j] * sdh);
-  }
-  return { dx, dgamma, dbeta };
-}
-
-// ---- layer norm ----------------------------------------------------------------------------
-
-/** Forward with statistics per row; gamma, beta per column. */
-export function layernormFwdRef(x: Arr, gamma: Arr, beta: Arr, M: number, N: number, eps: number):
-  { out: Float64Array; xhat: Float64Array; invstd: Float64Array } {
-  const out = new Float64Array(M * N), xhat = new Float64Array(M * N), invstd = new Float64Array(M);
-  for (let i = 0; i < M; i++) {
-    let s = 0;
-    for (let j = 0; j < N; j++) s += x[i * N + j];
-    const mu = s / N;
-    let ss = 0;
-    for (let j = 0; j < N; j++) ss += (x[i * N + j] - mu) ** 2;
-    invstd[i] = 1 / Math.sqrt(ss / N + eps);
-    for (let j = 0; j < N; j++) {
-      const h = (x[i * N + j] - mu) * invstd[i];
-      xhat[i * N + j] = h;
-      out[i * N + j] = gamma[j] * h + beta[j];
-    }
-  }
-  return { out, xhat, invstd };
-}
-
-/** Backward: dx per row with g = gamma·dy; dgamma = Σ_i dy·xhat, dbeta = Σ_i dy. */
-export function layernormBwdRef(dy: Arr, xhat: Arr, invstd: Arr, gamma: Arr, M: number, N: number):
-  { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
-  const dx = new Float64Array(M * N), dgamma = new Float64Array(N), dbeta = new Float64Array(N);
-  for (let i = 0; i < M; i++) {
-    let sg = 0, sgh = 0;
-    for (let j = 0; j < N; j++) {
-      const g = gamma[j] * dy[i * N + j];
-      sg += g;
-      sgh += g * xhat[i * N + j];
-      dgamma[j] += dy[i * N + j] * xhat[i * N + j];
-      dbeta[j] += dy[i * N + j];
-    }
-    for (let j = 0; j < N; j++) {
-      dx[i * N + j] = invstd[i] / N * (N * gamma[j] * dy[i * N + j] - sg - xhat[i * N + j] * sgh);
-    }
-  }
-  return { dx, dgamma, dbeta };
-}
 
 // ---- element-wise helpers ------------------------------------------------------------------
 
@@ -123,20 +19,6 @@ export function colsumAddRef(out0: Arr, x: Arr, M: number, N: number): Float64Ar
   for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) out[j] += x[i * N + j];
   return out;
 }
-/** l1·Σ|p| + l2·Σp². */
-export function l1l2PenaltyRef(p: Arr, l1: number, l2: number): number {
-  let a = 0, q = 0;
-  for (let i = 0; i < p.length; i++) {
-    a += Math.abs(p[i]);
-    q += p[i] * p[i];
-  }
-  return l1 * a + l2 * q;
-}
-/** dy0 + scale·(l1·sign(y) + 2·l2·y), sign(0) = 0: the gradient of scale·l1l2Penalty(y). */
-export function activityGradRef(dy0: Arr, y: Arr, l1: number, l2: number, scale: number): Float64Array {
-  return Float64Array.from(dy0, (d, i) => d + scale * (l1 * Math.sign(y[i]) + 2 * l2 * y[i]));
-}
-
 // ---- data ----------------------------------------------------------------------------------
 
 export function gatherRowsRef(src: Arr, idx: Arr, rows: number, cols: number): Float64Array {

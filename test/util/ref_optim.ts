@@ -16,12 +16,6 @@ export interface Common {
 }
 export const NO_EXTRAS: Omit<Common, 'lr'> = { l1: 0, l2: 0, wd: 0, clip: 0, gscale: 1 };
 
-/** The penalty l1·Σ|θ| + l2·Σθ² (Keras regularizers), whose gradient step 3 adds. */
-export function penaltyRef(theta: ArrayLike<number>, l1: number, l2: number): number {
-  let s = 0;
-  for (let i = 0; i < theta.length; i++) s += l1 * Math.abs(theta[i]) + l2 * theta[i] * theta[i];
-  return s;
-}
 
 /** Effective gradient of one element: clamp(g·gscale, ±clip) + l1·sign(θ) + 2·l2·θ. */
 export function geffRef(g: number, th: number, c: Common): number {
