@@ -9,7 +9,7 @@ import type { Model } from './model.js';
 import { isRngState } from './random.js';
 import { WasmData, withData, type StepBuffers } from './step.js';
 import type { Tensor } from './tensor.js';
-import { formatLogs, type Callback, type History, type ResumeState, type TrainContext } from './callbacks.js';
+import { formatLogs, logNames, type Callback, type History, type ResumeState, type TrainContext } from './callbacks.js';
 
 export type { ResumeState };
 
@@ -155,7 +155,7 @@ async function loop(model: Model, where: string, p: Plan, train: WasmData, val: 
   const labels = model.loss!.labels, N = model.outputSize;
   const history: History = { epoch: [], history: {} };
   const ctx: TrainContext = {
-    model, epochs: p.epochs, steps, samples: n, batchSize: bs, history,
+    model, epochs: p.epochs, steps, samples: n, batchSize: bs, history, logs: logNames(model.metrics, Boolean(val)),
     get stopTraining() { return model.stopTraining; },
     set stopTraining(v: boolean) { model.stopTraining = v; },
   };
@@ -197,7 +197,7 @@ async function loop(model: Model, where: string, p: Plan, train: WasmData, val: 
         break;
       }
       meter.add(r.pred, buf.y, rows, r.loss, r.correct);
-      for (const c of callbacks) c.onBatchEnd?.(s, { loss: r.loss, size: rows }, ctx);
+      for (const c of callbacks) c.onBatchEnd?.(s, { loss: r.loss, size: rows, ...(labels && { correct: r.correct }) }, ctx);
       if (model.stopTraining) break;
       const now = performance.now();
       if (s + 1 < steps && now - t0 >= budget) {
