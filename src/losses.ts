@@ -46,7 +46,8 @@ function classification(name: LossName, logits: 'logits' | 'logProbs' | 'probs',
       for (let i = 0; i < M; i++) {
         const row = pred.subarray(i * N, i * N + N), y = labels[i];
         if (logits === 'logits') {
-          const m = Math.max(...row);
+          let m = -Infinity;
+          for (const v of row) if (v > m) m = v;
           const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
           loss += lse - row[y];
           for (let j = 0; j < N; j++) dpred[i * N + j] = (Math.exp(row[j] - lse) - (j === y ? 1 : 0)) / M;
@@ -88,7 +89,15 @@ const ALIASES: Record<string, LossName> = {
   meanSquaredError: 'mse', meanAbsoluteError: 'mae', bce: 'binaryCrossEntropy',
   binaryCrossEntropyFromLogits: 'sigmoidCrossEntropy', crossEntropy: 'softmaxCrossEntropy',
   sparseCategoricalCrossEntropy: 'categoricalCrossEntropy',
+  // TF.js spellings (tf.losses / model.compile({ loss: 'sparseCategoricalCrossentropy' })): same meaning.
+  sparseCategoricalCrossentropy: 'categoricalCrossEntropy', binaryCrossentropy: 'binaryCrossEntropy',
 };
+/** Other names accepted for a loss (Keras/TF.js spellings). */
+export type LossAlias = 'meanSquaredError' | 'meanAbsoluteError' | 'bce' | 'binaryCrossEntropyFromLogits' | 'crossEntropy'
+  | 'sparseCategoricalCrossEntropy' | 'sparseCategoricalCrossentropy' | 'binaryCrossentropy';
+
+/** Every accepted loss name: the losses, then their aliases. */
+export const LOSS_NAMES: readonly string[] = [...Object.keys(LOSSES), ...Object.keys(ALIASES)];
 
 export function getLoss(where: string, name: unknown): Loss {
   if (typeof name === 'string') {
