@@ -53,7 +53,9 @@ export function chooseIsa(isa?: string): Isa {
   const forced = isa ?? process.env.SIMDNN_ISA;
   if (forced !== undefined && forced !== '') {
     if (!(ISAS as readonly string[]).includes(forced)) {
-      throw new ConfigError(`simdnn.init: isa is ${show(forced)}; it must be one of ${ISAS.join(', ')}`);
+      throw new ConfigError(isa === undefined
+        ? `simdnn.init: the environment variable SIMDNN_ISA is ${show(forced)}; it must be one of ${ISAS.join(', ')} (or unset)`
+        : `simdnn.init: isa is ${show(forced)}; it must be one of ${ISAS.join(', ')}`);
     }
     const f = forced as Isa;
     if (!runtimeAccepts(f)) {
