@@ -37,6 +37,7 @@ const HINTS: [RegExp, string][] = [
   [/not a column/, 'pass --target with one of the columns listed'],
   [/missing value/, 'pass --missing mean to fill empty cells with the column mean'],
   [/ fields, the header has /, "check that line's quoting, or pass the file's separator, e.g. --separator ';'"],
+  [/\([^)]*[;\t|][^)]*\): "[^"]*[;\t|][^"]*" is not a finite number/, "the header looks like one column: pass the file's separator, e.g. --separator ';'"],
   [/is not a finite number/, 'every column but the target must be numeric; remove or encode that column'],
   [/^(\S+): (bad IDX magic|unknown IDX type|IDX rank|header declares|dimensions )/, 'pass an IDX file (the MNIST format), or a .csv file'],
   [/^download: .* (did not answer within|sent nothing for)/, 'pass --timeout <seconds> for a slow server, or --base-url <mirror>'],
