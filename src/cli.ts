@@ -369,8 +369,11 @@ async function download(name: string, o: Record<string, any>): Promise<void> {
     onProgress: (p) => {
       if (p.status === 'fetching') {
         const now = performance.now();
-        if (!tty || (p.received > 0 && now - lastDraw < 100)) return;
-        lastDraw = now;
+        if (!tty) return;
+        if (p.received > 0) {
+          if (now - lastDraw < 100) return;
+          lastDraw = now;
+        }
         const pct = p.total ? ` (${Math.floor((100 * p.received) / p.total)}%)` : '';
         const line = p.received === 0 ? `  ${p.file}  connecting to ${p.url}…` : `  ${p.file}  ${size(p.received)}${p.total ? ` of ${size(p.total)}${pct}` : ''}`;
         process.stdout.write(`\r\x1b[K${line.slice(0, Math.max(1, (process.stdout.columns || 80) - 1))}`);
