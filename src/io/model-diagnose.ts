@@ -35,11 +35,20 @@ export function diagnoseModelFile(name: string, bytes: Uint8Array): string | und
     return undefined;
   }
   if (typeof header !== 'object' || header === null) return undefined;
-  let end = 0;
+  // Truncation only when the header is self-consistent (each tensor's offsets span its shape's
+  // bytes, packed end to end): then the file's length is known, and the bytes are short of it.
+  let end = 0, sum = 0;
   for (const [k, v] of Object.entries(header)) {
-    const off = k === '__metadata__' ? undefined : (v as { data_offsets?: unknown })?.data_offsets;
-    if (Array.isArray(off) && typeof off[1] === 'number' && Number.isSafeInteger(off[1])) end = Math.max(end, off[1]);
+    if (k === '__metadata__') continue;
+    const { data_offsets: off, shape } = (v ?? {}) as { data_offsets?: unknown; shape?: unknown };
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0)) return undefined;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return undefined;
+    const bytes4 = 4 * shape.reduce((p: number, d: number) => p * d, 1);
+    if (off[1] - off[0] !== bytes4) return undefined;
+    end = Math.max(end, off[1]);
+    sum += bytes4;
   }
+  if (sum !== end) return undefined;
   const total = 8 + h + end;
   if (total > bytes.length) return `${name} is truncated (${n(bytes.length)} of ${n(total)} bytes)`;
   return undefined;

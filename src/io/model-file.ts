@@ -82,7 +82,7 @@ export function loadModelSync(src: string | Uint8Array, opts: { engine?: Engine;
   try {
     decoded = decodeSafetensors(bytes);
   } catch (e) {
-    throw modelFileError('loadModel', typeof src === 'string' ? src : 'the bytes', bytes, e);
+    throw modelFileError('loadModel', typeof src === 'string' ? src : 'the buffer', bytes, e);
   }
   const { tensors, metadata } = decoded;
   if (metadata.format !== FORMAT) throw new ModelFormatError(`__metadata__.format: ${str(metadata.format)}; expected "${FORMAT}"`);

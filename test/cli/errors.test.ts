@@ -274,3 +274,12 @@ describe('no spread over data', () => {
     expect(r.stderr).not.toMatch(/Maximum call stack/);
   });
 });
+
+describe('the loader classifies what it cannot decode (library)', () => {
+  it('truncated bytes, JSON and a consistent header that lies about nothing', () => {
+    const b = readFileSync(model);
+    expect(() => nn.loadModelSync(b.subarray(0, 1000))).toThrow(new nn.ModelFormatError(`loadModel: the buffer is truncated (1,000 of ${n(b.length)} bytes)`));
+    expect(() => nn.loadModelSync(new TextEncoder().encode('{"modelTopology": {}}'))).toThrow(/^loadModel: the buffer is not a simdnn model \(it looks like JSON — a TF\.js model\.json; /);
+    expect(() => nn.loadModelSync(b.subarray(0, 20))).toThrow(/^loadModel: the buffer is truncated \(20 of at least [\d,]+ bytes: its header length is [\d,]+\)$/);
+  });
+});
