@@ -310,17 +310,25 @@ async function exportModel(path: string, o: Record<string, any>): Promise<void> 
   if (o.onnx) checkWritable('--onnx', o.onnx);
   const model = await load(path);
   try {
-    // TF.js first: it refuses more models, and then nothing has been written.
-    if (o.tfjs) {
-      await nn.io.exportTfjs(model, o.tfjs);
-      console.log(`wrote ${o.tfjs}/model.json and ${o.tfjs}/${nn.io.TFJS_WEIGHTS_FILE} (TF.js layers format)`);
-    }
-    if (o.onnx) {
-      await nn.io.exportOnnx(model, o.onnx);
-      console.log(`wrote ${o.onnx} (ONNX, opset ${nn.io.ONNX_OPSET})`);
-    }
+    await exportTo(model, o);
+  } catch (e) {
+    // The exporters' errors are about the model: name its file.
+    if (e instanceof Error && !e.message.includes(path)) e.message = `${path}: ${e.message}`;
+    throw e;
   } finally {
     model.dispose();
+  }
+}
+
+/** TF.js first: it refuses more models, and then nothing has been written. */
+async function exportTo(model: Model, o: Record<string, any>): Promise<void> {
+  if (o.tfjs) {
+    await nn.io.exportTfjs(model, o.tfjs);
+    console.log(`wrote ${o.tfjs}/model.json and ${o.tfjs}/${nn.io.TFJS_WEIGHTS_FILE} (TF.js layers format)`);
+  }
+  if (o.onnx) {
+    await nn.io.exportOnnx(model, o.onnx);
+    console.log(`wrote ${o.onnx} (ONNX, opset ${nn.io.ONNX_OPSET})`);
   }
 }
 
@@ -504,7 +512,8 @@ export function program(): Command {
 
 /** API option names in library messages, as the CLI flags that set them. */
 function cliWords(msg: string): string {
-  return msg.replace("pass { missing: 'mean' } to impute", 'pass --missing mean to impute');
+  return msg.replace("pass { missing: 'mean' } to impute", 'pass --missing mean to impute')
+    .replace(/, or pass \{ dir \}$/, ', or pass --data <folder with the IDX files>');
 }
 
 /** The hint for an error that has no pattern in HINTS, by its class. */
