@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The simdnn command line: train, eval, predict, info, export, gradcheck, bench, download.
+// The simdnn command line: train, eval, predict, info, export, import, gradcheck, bench, download.
 // Errors print `error: …` and `hint: …` and exit 1; usage errors (every bad argument) exit 2;
 // Ctrl-C during train exits 130; --verbose adds the stack.
 import { existsSync, statSync } from 'node:fs';
@@ -25,7 +25,7 @@ for (const s of [process.stdout, process.stderr]) {
   });
 }
 
-/** The hint for an error message, first match wins; `$1` … are the regexp's groups. */
+/** The hint for an error message: the first pattern that matches wins. */
 const HINTS: [RegExp, string][] = [
   [/fashionMnist: the files/, 'simdnn download fashion-mnist, apt-get install dataset-fashion-mnist, or pass --data <folder with the IDX files>'],
   [/ is truncated \(/, 'the file was cut short (an interrupted copy, download or save?); copy or save it again'],
@@ -463,7 +463,7 @@ export function program(): Command {
     .option('--threads <n>', 'threads for the large gemms (worker_threads on shared wasm memory)', int('--threads', 1, 64), 1)
     .option('--out <file>', 'where to save the model (also the last finished epoch on Ctrl-C)', 'model.simdnn')
     .option('--checkpoint <path>', 'save the model with its optimizer state after every epoch ({epoch} in the path: the epoch number)')
-    .option('--resume <file>', 'continue training a saved model (from --out or --checkpoint) up to --epochs in total')
+    .option('--resume <file>', 'continue training a saved model (from --out or --checkpoint) up to --epochs in total; its layers, loss and optimizer come from the file')
     .option('--json', 'machine-readable lines');
   csvFlags(p.commands.at(-1)!).action(train);
   p.command('eval <model>')
