@@ -143,12 +143,12 @@ function loadData(spec: string, target: string | undefined, seed: number, classi
   }
   if (spec.endsWith('.csv')) {
     const t = nn.io.readCsv(spec, { target, ...csv });
-    const split = nn.data.trainTestSplit(t.x, classifyCsv ? Int32Array.from(t.y!) : t.y!, { testFraction: 0.2, seed, stratified: classifyCsv });
-    const sx = nn.data.standardizer(split.train.x);
-    const classes = classifyCsv ? maxOf(t.y!) + 1 : 1;
     if (classifyCsv && !t.y!.every((v) => Number.isInteger(v) && v >= 0)) {
       throw new UsageError(`--target ${target} of ${spec} must hold integer class labels ≥ 0 for a classification loss`, 'pass --loss mse (or mae) for a numeric target');
     }
+    const split = nn.data.trainTestSplit(t.x, classifyCsv ? Int32Array.from(t.y!) : t.y!, { testFraction: 0.2, seed, stratified: classifyCsv });
+    const sx = nn.data.standardizer(split.train.x);
+    const classes = classifyCsv ? maxOf(t.y!) + 1 : 1;
     return {
       train: { x: sx.transform(split.train.x), y: split.train.y }, test: { x: sx.transform(split.test.x), y: split.test.y },
       inputShape: [t.features.length], outputs: classes, classify: classifyCsv, name: spec,
@@ -189,14 +189,15 @@ async function train(o: Record<string, any>): Promise<void> {
   } else {
     loss = o.loss ?? (o.data.endsWith?.('.csv') ? 'mse' : 'softmaxCrossEntropy');
   }
-  const classify = nn.getLoss('--loss', loss).labels;
+  // Aliases (sparseCategoricalCrossentropy, …) pick the output activation of the loss they name.
+  const { labels: classify, name: lossName } = nn.getLoss('--loss', loss);
   out(`loading ${o.data}…`);
   const data = loadData(o.data, o.target, o.seed, classify, csvOptions(o));
   if (!o.resume) {
     const hidden: number[] = o.layers;
     model = nn.sequential({ inputShape: data.inputShape, seed: o.seed, threads: o.threads }, [
       ...hidden.map((u) => nn.dense(u, { activation: o.activation, init: o.activation === 'relu' ? 'heNormal' : 'glorotUniform' })),
-      nn.dense(data.outputs, { activation: loss === 'categoricalCrossEntropy' ? 'softmax' : loss === 'nll' ? 'logSoftmax' : 'identity' }),
+      nn.dense(data.outputs, { activation: lossName === 'categoricalCrossEntropy' ? 'softmax' : lossName === 'nll' ? 'logSoftmax' : 'identity' }),
     ]);
     model.compile({ loss, optimizer: makeOptimizer(o.optimizer, o.lr), metrics: data.classify ? ['accuracy'] : ['mae', 'r2'] });
   }

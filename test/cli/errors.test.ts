@@ -283,3 +283,16 @@ describe('the loader classifies what it cannot decode (library)', () => {
     expect(() => nn.loadModelSync(b.subarray(0, 20))).toThrow(/^loadModel: the buffer is truncated \(20 of at least [\d,]+ bytes: its header length is [\d,]+\)$/);
   });
 });
+
+describe('Keras/TF.js spellings in the CLI', () => {
+  it('--loss sparseCategoricalCrossentropy trains with the softmax output of categoricalCrossEntropy', () => {
+    const out = join(dir, 'scc.simdnn');
+    const r = run([...TRAIN.map((a) => (a === 'softmaxCrossEntropy' ? 'sparseCategoricalCrossentropy' : a)), '--epochs', '20', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(Number(/test: loss [\d.]+ · accuracy ([\d.]+)/.exec(r.stdout)![1])).toBeGreaterThan(0.9);
+    const m = nn.loadModelSync(out);
+    expect(m.loss!.name).toBe('categoricalCrossEntropy');
+    expect((m.config().layers as { activation?: string }[]).at(-1)!.activation).toBe('softmax');
+    m.dispose();
+  });
+});
