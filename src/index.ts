@@ -13,7 +13,7 @@ export { Dense, Activation, PReLU, Dropout, BatchNorm, LayerNorm, Residual };
 export { tensor, Tensor } from './tensor.js';
 export { gradCheck, type GradCheckResult, type GradCheckOptions, type TensorCheck } from './gradcheck.js';
 export { crossValidate, type CrossValidationResult } from './crossval.js';
-export { getLoss, type LossName } from './losses.js';
+export { getLoss, LOSS_NAMES, type LossName, type LossAlias } from './losses.js';
 export type { FitOptions, ResumeState } from './train.js';
 export type { History } from './callbacks.js';
 export * as callbacks from './callbacks.js';

@@ -41,7 +41,15 @@ const ALIASES: Record<string, LossName> = {
   meanSquaredError: 'mse', meanAbsoluteError: 'mae', bce: 'binaryCrossEntropy',
   binaryCrossEntropyFromLogits: 'sigmoidCrossEntropy', crossEntropy: 'softmaxCrossEntropy',
   sparseCategoricalCrossEntropy: 'categoricalCrossEntropy',
+  // TF.js spellings (tf.losses / model.compile({ loss: 'sparseCategoricalCrossentropy' })): same meaning.
+  sparseCategoricalCrossentropy: 'categoricalCrossEntropy', binaryCrossentropy: 'binaryCrossEntropy',
 };
+/** Other names accepted for a loss (Keras/TF.js spellings). */
+export type LossAlias = 'meanSquaredError' | 'meanAbsoluteError' | 'bce' | 'binaryCrossEntropyFromLogits' | 'crossEntropy'
+  | 'sparseCategoricalCrossEntropy' | 'sparseCategoricalCrossentropy' | 'binaryCrossentropy';
+
+/** Every accepted loss name: the losses, then their aliases. */
+export const LOSS_NAMES: readonly string[] = [...Object.keys(LOSSES), ...Object.keys(ALIASES)];
 
 /** The loss by name or alias; own keys only, so '__proto__' or 'constructor' is an unknown name. */
 export function getLoss(where: string, name: unknown): Loss {

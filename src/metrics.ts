@@ -9,6 +9,9 @@ export type Logs = Record<string, number>;
 
 export const METRIC_NAMES = ['accuracy', 'topKAccuracy', 'binaryAccuracy', 'mse', 'mae', 'r2'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
+/** Keras/TF.js spellings accepted for a metric. */
+export const METRIC_ALIASES = { acc: 'accuracy' } as const satisfies Record<string, MetricName>;
+export type MetricAlias = keyof typeof METRIC_ALIASES;
 
 /** Running sums of an epoch (plain numbers: a resume state carries them). */
 export type MeterSums = { n: number; loss: number; correct: number; topk: number; binCorrect: number; sse: number; sae: number };
@@ -59,7 +62,8 @@ const METRICS: Record<MetricName, MetricDef> = {
 /** Checks metric names and that each fits the loss; returns them typed. */
 export function checkMetrics(where: string, metrics: unknown, loss: Loss): MetricName[] {
   if (!Array.isArray(metrics)) throw new ConfigError(`${where}: metrics is ${show(metrics)}; it must be an array of names`);
-  for (const m of metrics) {
+  metrics = metrics.map((m) => (typeof m === 'string' && Object.hasOwn(METRIC_ALIASES, m) ? METRIC_ALIASES[m as MetricAlias] : m));
+  for (const m of metrics as unknown[]) {
     if (typeof m !== 'string' || !Object.hasOwn(METRICS, m)) {
       throw new ConfigError(`${where}: metric ${show(m)} is unknown; it must be one of ${METRIC_NAMES.join(', ')}`);
     }

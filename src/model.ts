@@ -8,8 +8,8 @@ import { checkInt, checkKeys } from './validate.js';
 import { walkLayers, layerConfig } from './layers/registry.js';
 import { Chain } from './layers/residual.js';
 import { INIT_NAMES, readF64, type Builder, type Init, type Layer, type ParamRef } from './layers/layer.js';
-import { getLoss, type Loss, type LossName } from './losses.js';
-import { Meter, checkMetrics, type Logs, type MetricName } from './metrics.js';
+import { getLoss, type Loss, type LossAlias, type LossName } from './losses.js';
+import { Meter, checkMetrics, type Logs, type MetricAlias, type MetricName } from './metrics.js';
 import type { Optimizer, ParamArena } from './optimizers/types.js';
 import { optimizerFromConfig } from './optimizers/index.js';
 import { isRngState } from './random.js';
@@ -40,9 +40,9 @@ export interface SequentialConfig {
 const WASM_LIMIT_BYTES = 2 ** 32;
 
 export interface CompileConfig {
-  loss: LossName | string;
+  loss: LossName | LossAlias | (string & {});
   optimizer: Optimizer | string;
-  metrics?: string[];
+  metrics?: (MetricName | MetricAlias | (string & {}))[];
 }
 
 /** What one step on a batch gave: the batch-mean loss (activity penalties included), argmax hits, the output pointer. */

@@ -9,7 +9,7 @@ import type { Model } from './model.js';
 import { isRngState } from './random.js';
 import { WasmData, withData, type StepBuffers } from './step.js';
 import type { Tensor } from './tensor.js';
-import { formatLogs, type Callback, type History, type ResumeState, type TrainContext } from './callbacks.js';
+import { formatLogs, logNames, type Callback, type History, type ResumeState, type TrainContext } from './callbacks.js';
 
 export type { ResumeState };
 
@@ -158,7 +158,7 @@ class Run {
   constructor(readonly model: Model, readonly where: string, readonly p: Plan, readonly train: WasmData,
               readonly val: WasmData | undefined, readonly buf: StepBuffers, readonly order: number) {
     this.ctx = {
-      model, epochs: p.epochs, steps: p.steps, samples: train.n, batchSize: p.bs, history: this.history,
+      model, epochs: p.epochs, steps: p.steps, samples: train.n, batchSize: p.bs, history: this.history, logs: logNames(model.metrics, Boolean(val)),
       get stopTraining() { return model.stopTraining; },
       set stopTraining(v: boolean) { model.stopTraining = v; },
     };
@@ -212,7 +212,7 @@ class Run {
       const r = model.runStep(buf, rows, true);
       if (!Number.isFinite(r.loss)) return this.stopOnNaN(`the loss became ${r.loss} at epoch ${epoch + 1}, batch ${s + 1}`);
       meter.add(r.pred, buf.y, rows, r.loss, r.correct);
-      for (const c of p.callbacks) c.onBatchEnd?.(s, { loss: r.loss, size: rows }, this.ctx);
+      for (const c of p.callbacks) c.onBatchEnd?.(s, { loss: r.loss, size: rows, ...(labels && { correct: r.correct }) }, this.ctx);
       if (model.stopTraining) break;
       if (s + 1 < p.steps && this.spent()) return this.stopOnBudget(epoch, s + 1, epochRng, meter.sums());
       if (performance.now() - this.lastYield > 20) await this.yieldNow();

@@ -54,6 +54,7 @@ export function chooseIsa(isa?: string): Isa {
   const forced = isa ?? process.env.SIMDNN_ISA;
   if (forced !== undefined && forced !== '') {
     if (!(ISAS as readonly string[]).includes(forced)) {
+      if (isa === undefined) reject('simdnn.init', 'the environment variable SIMDNN_ISA', forced, `one of ${ISAS.join(', ')} (or unset)`);
       reject('simdnn.init', 'isa', forced, `one of ${ISAS.join(', ')}`);
     }
     const f = forced as Isa;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DownloadError } from '../errors.js';
-import { reject } from '../validate.js';
+import { checkNum, reject } from '../validate.js';
 import { writeAtomic } from '../io/fs.js';
 import { checkKeys } from '../layers/layer.js';
 import { dataDirs } from './datasets.js';
@@ -48,14 +48,18 @@ export interface DownloadOptions {
   /** A mirror: the URL of a folder holding the four files (default: the data set's own site). */
   baseUrl?: string;
   onProgress?: (p: DownloadProgress) => void;
+  /** Give up on a file when the server has not answered, or has sent nothing, for this long (ms; default 30 000). */
+  timeoutMs?: number;
 }
+export const DOWNLOAD_TIMEOUT_MS = 30_000;
 export interface DownloadedFile { file: string; path: string; url: string; status: 'present' | 'downloaded'; bytes: number }
 
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 
 /** Fetches the data set's four files into a folder, skipping those already there with the right MD5. */
 export async function download(name: string, opts: DownloadOptions = {}): Promise<{ dir: string; files: DownloadedFile[] }> {
-  checkKeys('download', opts, ['dir', 'baseUrl', 'onProgress']);
+  checkKeys('download', opts, ['dir', 'baseUrl', 'onProgress', 'timeoutMs']);
+  const timeout = checkNum('download', 'timeoutMs', opts.timeoutMs ?? DOWNLOAD_TIMEOUT_MS, (x) => x > 0, 'a number of milliseconds > 0');
   if (!Object.hasOwn(DOWNLOADS, name)) reject('download', 'name', name, `one of ${Object.keys(DOWNLOADS).join(', ')}`);
   if (opts.dir !== undefined && (typeof opts.dir !== 'string' || opts.dir === '')) reject('download', 'dir', opts.dir, 'a non-empty path');
   const { url: home, md5: table } = DOWNLOADS[name as DownloadName];
@@ -71,7 +75,8 @@ export async function download(name: string, opts: DownloadOptions = {}): Promis
       bytes = old;
       status = 'present';
     } else {
-      bytes = await fetchBytes(url, offline, (received, total) => opts.onProgress?.({ file, url, status: 'fetching', received, total }));
+      opts.onProgress?.({ file, url, status: 'fetching', received: 0 });
+      bytes = await fetchBytes(url, offline, timeout, (received, total) => opts.onProgress?.({ file, url, status: 'fetching', received, total }));
       const got = md5(bytes);
       if (got !== want) throw new DownloadError(`download: ${url} has md5 ${got} (${bytes.length} bytes); expected ${want}; it was not saved`);
       mkdirSync(dir, { recursive: true });
@@ -94,38 +99,57 @@ function baseUrl(v: unknown): URL {
 }
 
 /** The body of a GET as bytes; DownloadError on network failure, a non-2xx status or an oversized body. */
-async function fetchBytes(url: string, offline: string, progress: (received: number, total?: number) => void): Promise<Uint8Array> {
+async function fetchBytes(url: string, offline: string, timeoutMs: number, progress: (received: number, total?: number) => void): Promise<Uint8Array> {
   const reason = (e: unknown) => {
     const c = (e as { cause?: { code?: string; message?: string } }).cause;
     return c?.code ?? c?.message ?? (e as Error).message;
   };
-  let res: Response;
+  // One timer for the connection, the status line and every silence between chunks.
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined, received = 0;
+  const arm = () => { clearTimeout(timer); timer = setTimeout(() => abort.abort(), timeoutMs); };
+  const secs = `${+(timeoutMs / 1000).toFixed(3)} s`;
+  const timedOut = () => new DownloadError(received === 0
+    ? `download: ${url} did not answer within ${secs}; ${offline}`
+    : `download: ${url} sent nothing for ${secs} after ${received} bytes; ${offline}`);
+  arm();
   try {
-    res = await fetch(url);
-  } catch (e) {
-    throw new DownloadError(`download: could not fetch ${url} (${reason(e)}); ${offline}`);
+    return await fetchBody();
+  } finally {
+    clearTimeout(timer);
   }
-  if (!res.ok) {
-    await res.body?.cancel();
-    throw new DownloadError(`download: GET ${url} answered HTTP ${res.status} ${res.statusText}; expected 200`);
-  }
-  const total = Number(res.headers.get('content-length')) || undefined;
-  const reader = res.body!.getReader();
-  const chunks: Uint8Array[] = [];
-  let received = 0;
-  try {
-    for (let r = await reader.read(); !r.done; r = await reader.read()) {
-      chunks.push(r.value);
-      received += r.value.length;
-      if (received > DOWNLOAD_MAX_BYTES) {
-        await reader.cancel();
-        throw new DownloadError(`download: ${url} sent more than ${DOWNLOAD_MAX_BYTES} bytes; no file of these data sets is that large`);
-      }
-      progress(received, total);
+
+  async function fetchBody(): Promise<Uint8Array> {
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: abort.signal });
+    } catch (e) {
+      if (abort.signal.aborted) throw timedOut();
+      throw new DownloadError(`download: could not fetch ${url} (${reason(e)}); ${offline}`);
     }
-  } catch (e) {
-    if (e instanceof DownloadError) throw e;
-    throw new DownloadError(`download: the connection to ${url} broke after ${received} bytes (${reason(e)}); ${offline}`);
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new DownloadError(`download: GET ${url} answered HTTP ${res.status} ${res.statusText}; expected 200`);
+    }
+    const total = Number(res.headers.get('content-length')) || undefined;
+    const reader = res.body!.getReader();
+    const chunks: Uint8Array[] = [];
+    try {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        arm();
+        chunks.push(r.value);
+        received += r.value.length;
+        if (received > DOWNLOAD_MAX_BYTES) {
+          await reader.cancel();
+          throw new DownloadError(`download: ${url} sent more than ${DOWNLOAD_MAX_BYTES} bytes; no file of these data sets is that large`);
+        }
+        progress(received, total);
+      }
+    } catch (e) {
+      if (e instanceof DownloadError) throw e;
+      if (abort.signal.aborted) throw timedOut();
+      throw new DownloadError(`download: the connection to ${url} broke after ${received} bytes (${reason(e)}); ${offline}`);
+    }
+    return Buffer.concat(chunks);
   }
-  return Buffer.concat(chunks);
 }

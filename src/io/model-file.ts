@@ -9,6 +9,7 @@ import { Sequential } from '../sequential.js';
 import { FORMAT, FORMAT_VERSION, OPT_PREFIX } from './model-bytes.js';
 import { optimizerFromConfig } from '../optimizers/index.js';
 import { decodeSafetensors } from './safetensors.js';
+import { modelFileError } from './model-diagnose.js';
 import type { Engine } from '../wasm.js';
 
 type LayerConfig = Record<string, unknown> & { type: string; name?: string };
@@ -57,7 +58,13 @@ export function loadModelSync(src: string | Uint8Array, opts: { engine?: Engine;
     }
   } else if (src instanceof Uint8Array) bytes = src;
   else throw new ConfigError(`loadModel: source is ${show(src)}; it must be a path or a Uint8Array`);
-  const { tensors, metadata } = decodeSafetensors(bytes);
+  let decoded: ReturnType<typeof decodeSafetensors>;
+  try {
+    decoded = decodeSafetensors(bytes);
+  } catch (e) {
+    throw modelFileError('loadModel', typeof src === 'string' ? src : 'the buffer', bytes, e);
+  }
+  const { tensors, metadata } = decoded;
   if (metadata.format !== FORMAT) throw new ModelFormatError(`__metadata__.format: ${str(metadata.format)}; expected "${FORMAT}"`);
   if (metadata.version !== FORMAT_VERSION) throw new ModelFormatError(`__metadata__.version: ${str(metadata.version)}; this simdnn reads version ${FORMAT_VERSION}`);
   const arch = parseJson('architecture', metadata.architecture) as Record<string, unknown>;

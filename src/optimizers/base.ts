@@ -11,6 +11,8 @@ import { checkInt, checkNum, checkOptions, reject } from '../validate.js';
 export interface CommonOptions {
   /** Learning rate, or a schedule mapping the iteration (0 for the first step) to it. */
   lr?: number | Schedule;
+  /** Keras/TF.js's name for lr (the same option; give one). */
+  learningRate?: number | Schedule;
   /** Added to every segment's L1 factor: the loss gains l1·Σ|θ|, so g += l1·sign(θ). */
   l1?: number;
   /** Added to every segment's L2 factor: the loss gains l2·Σθ² (Keras), so g += 2·l2·θ. */
@@ -30,6 +32,15 @@ export interface KernelRun { offset: number; size: number; l1: number; l2: numbe
 
 const positive = (x: number) => x > 0;
 const nonNegative = (x: number) => x >= 0;
+
+/** `learningRate` (Keras, TF.js) is lr under another name. */
+function learningRateAlias(where: string, opts: unknown): unknown {
+  if (typeof opts !== 'object' || opts === null || !('learningRate' in opts)) return opts;
+  const { learningRate, ...rest } = opts as Record<string, unknown>;
+  if (learningRate === undefined) return rest;
+  if (rest.lr !== undefined) throw new ConfigError(`${where}: lr and learningRate are given; they are the same option, give one`);
+  return { ...rest, lr: learningRate };
+}
 
 export abstract class BaseOptimizer implements Optimizer {
   readonly config: Record<string, unknown>;
@@ -53,7 +64,7 @@ export abstract class BaseOptimizer implements Optimizer {
    */
   protected constructor(readonly name: string, protected readonly where: string, opts: unknown,
                         defaults: Record<string, unknown>) {
-    const given = checkOptions(where, opts, Object.keys(defaults));
+    const given = checkOptions(where, learningRateAlias(where, opts), Object.keys(defaults));
     const o = (this.o = { ...defaults, ...given });
     if (typeof o.lr === 'function') {
       this.schedule = o.lr as Schedule;

@@ -119,7 +119,7 @@ describe('simdnn CLI', () => {
     model.dispose();
     const r = run(['export', m, '--tfjs', out, '--onnx', onnxFile]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/error: exportTfjs: layer "residual_1" is a residual block/);
+    expect(r.stderr).toMatch(/error: .*res\.simdnn: exportTfjs: layer "residual_1" is a residual block/);
     expect(r.stderr).toMatch(/hint: .*--onnx alone/);
     expect(existsSync(out) || existsSync(onnxFile)).toBe(false);
   });
@@ -146,9 +146,9 @@ describe('simdnn CLI', () => {
   it.each([
     [['train', '--lr', '-1'], 2, /--lr is "-1"; it must be > 0/],
     [['train', '--epochs', '0'], 2, /--epochs is "0"; it must be an integer ≥ 1/],
-    [['train', '--threads', '1.5'], 2, /--threads is "1.5"; it must be an integer ≥ 1/],
+    [['train', '--threads', '1.5'], 2, /--threads is "1.5"; it must be an integer in \[1, 64\]/],
     [['bench', '--compare', '--budget', '0'], 2, /--budget is "0"; it must be > 0/],
-    [['train', '--threads', '65'], 1, /threads is 65; it must be an integer in \[1, 64\]/],
+    [['train', '--threads', '65'], 2, /--threads is "65"; it must be an integer in \[1, 64\]/],
     [['train', '--optimizer', 'lbfgs'], 2, /Allowed choices are sgd/],
     [['frobnicate'], 2, /unknown command/],
     [['train', '--data', 'nowhere.csv'], 2, /needs --target/],
@@ -162,12 +162,12 @@ describe('simdnn CLI', () => {
     expect(r.stderr).not.toMatch(/    at /);
   });
 
-  it('--verbose adds the stack; a corrupt model file is a ModelFormatError', () => {
+  it('--verbose adds the stack; a corrupt model file is a ModelFormatError naming the file', () => {
     const bad = join(dir, 'bad.simdnn');
     writeFileSync(bad, Buffer.from([255, 255, 255, 255, 0, 0, 0, 0, 1, 2]));
     const r = run(['info', bad, '--verbose']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/error: safetensors: header length/);
+    expect(r.stderr).toContain(`error: ${bad} is not a simdnn model (its first 8 bytes give a header length of 4,294,967,295 bytes`);
     expect(r.stderr).toMatch(/    at /);
   });
 

@@ -120,7 +120,7 @@ describe('download: errors', () => {
     ['a base URL that is not http(s)', 'mnist', { baseUrl: 'ftp://example.org/' }, 'download: baseUrl is "ftp://example.org/"; it must be an http:// or https:// URL'],
     ['a base URL that is not a URL', 'mnist', { baseUrl: 'mirror' }, 'download: baseUrl is "mirror"; it must be an http:// or https:// URL'],
     ['an empty dir', 'mnist', { dir: '' }, 'download: dir is ""; it must be a non-empty path'],
-    ['an unknown option', 'mnist', { base: 'x' }, 'download: unknown option "base"; known: dir, baseUrl, onProgress'],
+    ['an unknown option', 'mnist', { base: 'x' }, 'download: unknown option "base"; known: dir, baseUrl, onProgress, timeoutMs'],
   ])('%s → ConfigError before any request', async (_what, name, opts, msg) => {
     const err = await download(name, opts as object).catch((e) => e);
     expect(err).toBeInstanceOf(ConfigError);

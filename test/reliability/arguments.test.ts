@@ -48,7 +48,7 @@ const rows: Row[] = [
   // optimizers
   ...Object.entries(OPTIMIZERS).flatMap(([name, f]) => [
     ...badLr.map((lr): Row => [`${name} › lr ${String(lr)}`, () => f({ lr }), nn.ConfigError, /lr/]),
-    [`${name} › unknown option`, () => f({ learningRate: 0.1 }), nn.ConfigError, /learningRate/] as Row,
+    [`${name} › unknown option`, () => f({ learning_rate: 0.1 }), nn.ConfigError, /learning_rate/] as Row,
   ]),
   ...[-0.1, 1, NaN].map((m): Row => [`sgd › momentum ${m}`, () => nn.sgd({ momentum: m }), nn.ConfigError, /momentum/]),
   ...[-0.1, 1, NaN].map((b): Row => [`adam › beta1 ${b}`, () => nn.adam({ beta1: b }), nn.ConfigError, /beta1/]),
