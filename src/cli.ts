@@ -167,7 +167,15 @@ function quietWhenInterrupted(bar: ReturnType<typeof nn.callbacks.progressBar>, 
   return { ...bar, onEpochEnd: (...a: Parameters<NonNullable<typeof bar.onEpochEnd>>) => (interrupted() ? undefined : bar.onEpochEnd!(...a)) };
 }
 
-async function train(o: Record<string, any>): Promise<void> {
+/** Flags that --resume takes from the file: giving one as well would be accepted and ignored. */
+const FROM_THE_FILE = ['layers', 'activation', 'loss', 'optimizer', 'lr'];
+
+async function train(o: Record<string, any>, cmd: Command): Promise<void> {
+  const clash = o.resume ? FROM_THE_FILE.filter((k) => cmd.getOptionValueSource(k) === 'cli') : [];
+  if (clash.length) {
+    throw new UsageError(`--resume ${o.resume} takes the layers, activation, loss, optimizer and learning rate from the file; ${clash.map((k) => `--${k}`).join(', ')} cannot change them`,
+      'drop those flags to continue the saved run, or train a new model without --resume');
+  }
   checkThreads(o.threads);
   checkWritable('--out', o.out);
   if (o.checkpoint) checkWritable('--checkpoint', o.checkpoint.replaceAll('{epoch}', '1'));

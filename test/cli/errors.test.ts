@@ -89,6 +89,12 @@ describe('usage errors: one message, one hint, exit 2', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`error: --resume ${done} has 3 epochs done and --epochs is 2\nhint: --epochs is the total: pass --epochs 13 to train 10 more\n`);
   });
+
+  it('--resume with --layers, --loss or --lr (taken from the file) is a usage error, not a flag ignored', () => {
+    const r = run(['train', '--resume', model, '--layers', '8,8', '--lr', '0.5', '--epochs', '20', '--data', csv, '--target', 'y']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: --resume .* takes the layers, activation, loss, optimizer and learning rate from the file; --layers, --lr cannot change them\nhint: /);
+  });
 });
 
 describe('model files say what happened and name the file', () => {
