@@ -2,7 +2,7 @@
 // The simdnn command line: train, eval, predict, info, export, import, gradcheck, bench, download.
 // Errors print `error: …` and `hint: …` and exit 1; usage errors (every bad argument) exit 2;
 // Ctrl-C during train exits 130; --verbose adds the stack.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { mustBe } from './validate.js';
 // module is compiled (Node 22+ accepts relaxed SIMD by default).
 setFlagsFromString('--experimental-wasm-relaxed-simd');
 
+import type { Input, LossName, Target } from './index.js';
 const nn = await import('./index.js');
 type Model = InstanceType<typeof nn.Sequential>;
 
@@ -122,7 +123,7 @@ function layersList(v: string): number[] {
   return n;
 }
 
-interface Data { train: { x: unknown; y: unknown }; test: { x: unknown; y: unknown }; inputShape: number[]; outputs: number; classify: boolean; name: string }
+interface Data { train: { x: Input; y: Target }; test: { x: Input; y: Target }; inputShape: number[]; outputs: number; classify: boolean; name: string }
 
 /** --data: mnist-digits | fashion-mnist | a folder of IDX files | a CSV file (with --target). */
 function loadData(spec: string, target: string | undefined, seed: number, classifyCsv: boolean, csv: ReturnType<typeof csvOptions> = {}): Data {
@@ -208,7 +209,7 @@ async function train(o: Record<string, any>, cmd: Command): Promise<void> {
       ...hidden.map((u) => nn.dense(u, { activation: o.activation, init: o.activation === 'relu' ? 'heNormal' : 'glorotUniform' })),
       nn.dense(data.outputs, { activation: lossName === 'categoricalCrossEntropy' ? 'softmax' : lossName === 'nll' ? 'logSoftmax' : 'identity' }),
     ]);
-    model.compile({ loss, optimizer: makeOptimizer(o.optimizer, o.lr), metrics: data.classify ? ['accuracy'] : ['mae', 'r2'] });
+    model.compile({ loss: loss as LossName, optimizer: makeOptimizer(o.optimizer, o.lr), metrics: data.classify ? ['accuracy'] : ['mae', 'r2'] });
   }
   model = model!;
   out(`${nn.backendInfo()} · ${o.threads} thread${o.threads > 1 ? 's' : ''}\ndata: ${data.name}${o.resume ? `\nresuming ${o.resume} after epoch ${model.epoch}` : ''}`);
@@ -434,10 +435,16 @@ function compare(budget: number | undefined): void {
   if (r.status !== 0) throw new nn.SimdnnError(`bench --compare: the comparison exited with code ${r.status}`);
 }
 
+/** The version in package.json (build/src/cli.js and src/cli.ts both sit two folders below it). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export function program(): Command {
   const p = new Command('simdnn')
     .description('Train neural networks on the CPU at near-native speed (WebAssembly SIMD).')
-    .version('0.1.0')
+    .version(packageVersion())
+    .configureHelp({ showGlobalOptions: true })
     .option('--verbose', 'print stack traces of errors')
     .addOption(new Option('--isa <isa>', 'force a wasm build').choices(['relaxed', 'simd', 'scalar']))
     .exitOverride()
@@ -458,7 +465,7 @@ export function program(): Command {
     .description('train an MLP (default: 784-128-10 on the MNIST digits shipped with the mnist package)')
     .option('--data <data>', 'mnist-digits | fashion-mnist | <IDX folder> | <file.csv>', 'mnist-digits')
     .option('--target <column>', 'target column of a CSV file')
-    .option('--layers <widths>', 'hidden layer widths', layersList, [128])
+    .addOption(new Option('--layers <widths>', 'hidden layer widths, comma-separated (e.g. 256,128)').default([128], '128').argParser(layersList))
     .addOption(new Option('--activation <name>', 'hidden activation').default('relu')
       .choices(['relu', 'sigmoid', 'tanh', 'leakyRelu', 'elu', 'selu', 'softplus', 'gelu', 'geluErf']))
     .addOption(new Option('--loss <name>', 'softmaxCrossEntropy (default for images) | mse (default for CSV) | mae | …').choices(nn.LOSS_NAMES))

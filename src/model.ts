@@ -11,10 +11,10 @@ import { INIT_NAMES, readF64, type Builder, type Init, type Layer, type ParamRef
 import { getLoss, type Loss, type LossAlias, type LossName } from './losses.js';
 import { Meter, checkMetrics, type Logs, type MetricAlias, type MetricName } from './metrics.js';
 import type { Optimizer, ParamArena } from './optimizers/types.js';
-import { optimizerFromConfig } from './optimizers/index.js';
+import { optimizerFromConfig, type OptimizerName } from './optimizers/index.js';
 import { isRngState } from './random.js';
 import { StepBuffers, WasmData, sst } from './step.js';
-import { Tensor, asInput, asLabels, asTargets } from './tensor.js';
+import { Tensor, asInput, asLabels, asTargets, type Input, type Target } from './tensor.js';
 import { engine as sharedEngine, type Engine } from './wasm.js';
 import { ThreadPool, serialGemm, type GemmRunner } from './threads.js';
 
@@ -40,9 +40,9 @@ export interface SequentialConfig {
 const WASM_LIMIT_BYTES = 2 ** 32;
 
 export interface CompileConfig {
-  loss: LossName | LossAlias | (string & {});
-  optimizer: Optimizer | string;
-  metrics?: (MetricName | MetricAlias | (string & {}))[];
+  loss: LossName | LossAlias;
+  optimizer: Optimizer | OptimizerName;
+  metrics?: (MetricName | MetricAlias)[];
 }
 
 /** What one step on a batch gave: the batch-mean loss (activity penalties included), argmax hits, the output pointer. */
@@ -342,7 +342,7 @@ export class Model {
    * compiled metrics of the forward pass before the update. A non-finite loss or gradient leaves
    * the weights unchanged and returns loss NaN (or ±Infinity).
    */
-  trainStep(x: unknown, y: unknown): Logs {
+  trainStep(x: Input, y: Target): Logs {
     const where = 'Sequential.trainStep';
     this.checkIdle(where);
     const b = this.batch(where, x, y);
@@ -358,7 +358,7 @@ export class Model {
    * The batch loss (training mode: dropout on, batch statistics) and its gradient with respect to
    * every trainable parameter, by name; the weights do not change.
    */
-  lossAndGrad(x: unknown, y: unknown, opts: { loss?: LossName | string } = {}): { loss: number; grads: Map<string, Float32Array> } {
+  lossAndGrad(x: Input, y: Target, opts: { loss?: LossName | LossAlias } = {}): { loss: number; grads: Map<string, Float32Array> } {
     const where = 'Sequential.lossAndGrad';
     this.checkIdle(where);
     checkKeys(where, opts, ['loss']);
@@ -391,7 +391,7 @@ export class Model {
   }
 
   /** Loss and compiled metrics on x, y in inference mode. */
-  evaluate(x: unknown, y: unknown, opts: { batchSize?: number } = {}): Logs {
+  evaluate(x: Input, y: Target, opts: { batchSize?: number } = {}): Logs {
     const where = 'Sequential.evaluate';
     checkKeys(where, opts, ['batchSize']);
     const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 256, 1, 2 ** 31 - 1);
@@ -406,7 +406,7 @@ export class Model {
   }
 
   /** Outputs for each row of x, inference mode: a Float32Array tensor [n, outputs]. */
-  predict(x: unknown, opts: { batchSize?: number } = {}): Tensor<Float32Array> {
+  predict(x: Input, opts: { batchSize?: number } = {}): Tensor<Float32Array> {
     const where = 'Sequential.predict';
     this.alive(where);
     checkKeys(where, opts, ['batchSize']);

@@ -6,11 +6,12 @@ import { Model, type SequentialConfig } from './model.js';
 import { writeAtomic } from './io/fs.js';
 import { modelToBytes } from './io/model-bytes.js';
 import type { History } from './callbacks.js';
+import type { Input, Target } from './tensor.js';
 import { fit, type FitOptions } from './train.js';
 
 export class Sequential extends Model {
   /** Trains on x, y (async: yields to the event loop between batches). */
-  fit(x: unknown, y: unknown, opts?: FitOptions): Promise<History> {
+  fit(x: Input, y: Target, opts?: FitOptions): Promise<History> {
     return fit(this, x, y, opts);
   }
   /** The model as `.simdnn` (safetensors) bytes; includeOptimizer keeps optimizer state for resuming. */

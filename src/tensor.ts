@@ -48,6 +48,8 @@ export function tensor(data: TensorData | number[], shape?: number[], opts: { ra
 }
 
 export type Input = Tensor | Float32Array | Uint8Array | number[][];
+/** Targets: integer class labels, or real values with one column per output (rows × outputs). */
+export type Target = Tensor | Int32Array | Uint8Array | Float32Array | readonly number[] | readonly (readonly number[])[];
 
 /** Brings x into a 2-D tensor with `features` columns (a flat array is split into rows). */
 export function asInput(where: string, name: string, x: unknown, features: number): Tensor<Float32Array | Uint8Array> {

@@ -10,6 +10,8 @@ import { FORMAT, FORMAT_VERSION, OPT_PREFIX } from './model-bytes.js';
 import { optimizerFromConfig } from '../optimizers/index.js';
 import { decodeSafetensors } from './safetensors.js';
 import { modelFileError } from './model-diagnose.js';
+import type { LossName } from '../losses.js';
+import type { MetricName } from '../metrics.js';
 import type { Engine } from '../wasm.js';
 
 type LayerConfig = Record<string, unknown> & { type: string; name?: string };
@@ -108,7 +110,7 @@ function restoreCompile(model: Sequential, metadata: Record<string, string>, byN
   const c = parseJson('compile', metadata.compile) as { loss: string; metrics: string[]; optimizer: { name: string; config: Record<string, unknown> } };
   if (typeof c !== 'object' || c === null || typeof c.optimizer !== 'object' || c.optimizer === null) throw new ModelFormatError('__metadata__.compile: must hold loss and optimizer');
   const opt = optimizerFromConfig(c.optimizer.name, c.optimizer.config);
-  model.compile({ loss: c.loss, optimizer: opt, metrics: c.metrics });
+  model.compile({ loss: c.loss as LossName, optimizer: opt, metrics: c.metrics as MetricName[] });
   if (metadata.optimizer === undefined) return;
   const o = parseJson('optimizer', metadata.optimizer) as { iterations: number; lr: number; state: string[] };
   if (typeof o !== 'object' || o === null || !Number.isInteger(o.iterations) || o.iterations < 0 || typeof o.lr !== 'number' || !(o.lr > 0)) {

@@ -25,7 +25,9 @@ export function checkRegularizer(where: string, name: string, r: unknown): Regul
 }
 
 export type InitName = 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'lecunNormal' | 'lecunUniform' | 'zeros' | 'ones';
-export type Init = InitName | { constant: number };
+/** Keras/PyTorch spellings of initializers. */
+export type InitAlias = 'he' | 'glorot' | 'xavier' | 'xavierNormal' | 'lecun';
+export type Init = InitName | InitAlias | { constant: number };
 export const INIT_NAMES: readonly InitName[] = ['glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'lecunNormal', 'lecunUniform', 'zeros', 'ones'];
 /** Keras/PyTorch spellings: 'he' = heNormal, 'glorot'/'xavier' = glorotUniform. A Map: inherited keys ('__proto__') are not names. */
 const INIT_ALIASES: ReadonlyMap<string, InitName> = new Map([

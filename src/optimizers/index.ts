@@ -19,8 +19,11 @@ export { Rmsprop, rmsprop, RMSPROP_DEFAULTS, type RmspropOptions } from './rmspr
 export { Adam, adam, adamw, ADAM_DEFAULTS, ADAMW_DEFAULTS, type AdamOptions } from './adam.js';
 export { Adamax, adamax, ADAMAX_DEFAULTS, type AdamaxOptions } from './adamax.js';
 
+/** An optimizer's registry name ('adam'), as compile({ optimizer }) takes it. */
+export type OptimizerName = 'sgd' | 'adagrad' | 'adadelta' | 'rmsprop' | 'adam' | 'adamw' | 'adamax';
+
 /** Every optimizer by its registry name (Optimizer.name). */
-export const OPTIMIZERS: Readonly<Record<string, (opts?: Record<string, unknown>) => Optimizer>> = {
+export const OPTIMIZERS: Readonly<Record<OptimizerName, (opts?: Record<string, unknown>) => Optimizer>> = {
   sgd, adagrad, adadelta, rmsprop, adam, adamw, adamax,
 };
 
