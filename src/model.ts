@@ -298,14 +298,15 @@ export class Sequential {
   setWeights(w: Map<string, Float32Array> | Record<string, Float32Array>): void {
     this.alive('Sequential.setWeights');
     const m = w instanceof Map ? w : new Map(Object.entries(w));
+    const refs = new Map(this.paramRefs.map((p) => [p.name, p]));
     for (const [name, data] of m) {
-      const p = this.paramRefs.find((q) => q.name === name);
+      const p = refs.get(name);
       if (!p) throw new ConfigError(`Sequential.setWeights: no parameter named ${show(name)}; known: ${this.paramRefs.map((q) => q.name).join(', ')}`);
       if (!(data instanceof Float32Array) || data.length !== p.size) {
         throw new ShapeError(`Sequential.setWeights: ${name} has ${show(data)}; expected a Float32Array of ${p.size} (shape ${show(p.shape)})`);
       }
     }
-    for (const [name, data] of m) this.engine.f32.set(data, this.paramRefs.find((q) => q.name === name)!.ptr >> 2);
+    for (const [name, data] of m) this.engine.f32.set(data, refs.get(name)!.ptr >> 2);
   }
   /** All parameters as one Float32Array (arena order) — for hashing and exact comparisons. */
   /** The PRNG state (xoshiro128**: shuffling, sampling, dropout) as 4 unsigned 32-bit numbers (see isRngState). */
