@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, DownloadError, show } from '../errors.js';
-import { writeAtomic } from '../io/model-file.js';
+import { writeAtomic } from '../io/fs.js';
 import { checkKeys } from '../layers/layer.js';
 import { dataDirs } from './datasets.js';
 

@@ -10,7 +10,7 @@ import { BatchNorm, Dropout, LayerNorm } from '../layers/norm.js';
 import { Residual } from '../layers/residual.js';
 import { Sequential } from '../model.js';
 import { SELU_ALPHA, SELU_LAMBDA } from '../reference.js';
-import { writeAtomic } from './model-file.js';
+import { writeAtomic } from './fs.js';
 
 /** LayerNormalization is the newest operator used (opset 17); GELU is composed (Gelu is opset 20). */
 export const ONNX_OPSET = 17;

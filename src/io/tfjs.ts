@@ -11,7 +11,7 @@ import type { Layer, Regularizer } from '../layers/layer.js';
 import { BatchNorm, Dropout, LayerNorm } from '../layers/norm.js';
 import { Sequential } from '../model.js';
 import type { Engine } from '../wasm.js';
-import { writeAtomic } from './model-file.js';
+import { writeAtomic } from './fs.js';
 import { MAX_HEADER_BYTES } from './safetensors.js';
 
 interface TfjsLayer { class_name: string; config: Record<string, unknown> }

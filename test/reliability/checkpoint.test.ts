@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as nn from '../../src/index.js';
-import { loadModelSync, modelToBytes, writeAtomic } from '../../src/io/model-file.js';
+import { loadModelSync, modelToBytes } from '../../src/io/model-file.js';
+import { writeAtomic } from '../../src/io/fs.js';
 import { rng } from '../util/rng.js';
 
-const MODULE = new URL('../../build/src/io/model-file.js', import.meta.url).pathname;
+const MODULE = new URL('../../build/src/io/fs.js', import.meta.url).pathname;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const root = mkdtempSync(join(tmpdir(), 'simdnn-ckpt-'));
 const engine = new nn.Engine();

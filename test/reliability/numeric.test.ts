@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as nn from '../../src/index.js';
-import { modelToBytes, writeAtomic } from '../../src/io/model-file.js';
+import { modelToBytes } from '../../src/io/model-file.js';
+import { writeAtomic } from '../../src/io/fs.js';
 import { rng } from '../util/rng.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
