@@ -16,6 +16,7 @@ import { readCsv } from '../../src/io/csv.js';
 import { loadModelSync, modelToBytes } from '../../src/io/model-file.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
 import { importTfjs, tfjsArtifacts } from '../../src/io/tfjs.js';
+import { idx } from '../util/idx.js';
 
 const INDEX = new URL('../../build/src/index.js', import.meta.url).pathname;
 const CLI = new URL('../../build/src/cli.js', import.meta.url).pathname;
@@ -36,16 +37,6 @@ function refused(fn: () => unknown, cls: new (...a: never[]) => Error, msg: RegE
   expect(err, 'accepted').toBeInstanceOf(cls);
   expect((err as Error).message).toMatch(msg);
   return peak() - before;
-}
-
-/** An IDX file: type byte, big-endian u32 dimensions, data bytes. */
-function idx(type: number, dims: number[], data: Uint8Array): Uint8Array {
-  const b = new Uint8Array(4 + 4 * dims.length + data.length);
-  const dv = new DataView(b.buffer);
-  b[2] = type; b[3] = dims.length;
-  dims.forEach((d, i) => dv.setUint32(4 + 4 * i, d >>> 0));
-  b.set(data, 4 + 4 * dims.length);
-  return b;
 }
 
 const loaders: [string, (p: string) => unknown, new (...a: never[]) => Error][] = [
