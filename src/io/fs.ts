@@ -2,10 +2,10 @@
 // (a regular file within a cap), read only from it, so what was checked is what is read. Writing:
 // atomic, through an exclusively created temp file beside the target.
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync, constants, fstatSync, fsyncSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync,
-  type Stats,
-} from 'node:fs';
+// NOTE: a namespace import: bundles that stub node:fs with functions only (test/embed.test.ts)
+// must still build, and fs.constants is read only when a file is opened.
+import * as fs from 'node:fs';
+import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { SimdnnError } from '../errors.js';
@@ -42,19 +42,19 @@ export function withFile<T>(path: string, refuse: Refuse, opts: { maxBytes?: num
   const label = opts.label ?? path, max = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
     throw refuse(`cannot read ${label}: ${(e as Error).message}`);
   }
   try {
-    const stat = fstatSync(fd);
+    const stat = fs.fstatSync(fd);
     if (!stat.isFile()) throw refuse(`${label} is ${kind(stat)}; it must be a regular file`);
     if (stat.size > max) throw refuse(`${label} has ${stat.size} bytes; the cap is ${max}`);
     const readInto = <B extends Uint8Array>(out: B, pos: number): B => {
       for (let got = 0; got < out.length;) {
         let n: number;
         try {
-          n = readSync(fd, out, got, Math.min(out.length - got, 1 << 30), pos + got);
+          n = fs.readSync(fd, out, got, Math.min(out.length - got, 1 << 30), pos + got);
         } catch (e) {
           throw refuse(`cannot read ${label}: ${(e as Error).message}`);
         }
@@ -65,19 +65,19 @@ export function withFile<T>(path: string, refuse: Refuse, opts: { maxBytes?: num
     };
     return fn({ fd, stat, size: stat.size, readInto, read: (pos, len) => readInto(Buffer.allocUnsafeSlow(len), pos) });
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }
 
 /** The real path of what `f` (opened as `path`) is: the kernel's name for the descriptor, or where it cannot tell, realpath checked against the descriptor's device and inode. */
 export function realPathOf(f: OpenedFile, path: string, refuse: Refuse): string {
   try {
-    return readlinkSync(`/proc/self/fd/${f.fd}`);
+    return fs.readlinkSync(`/proc/self/fd/${f.fd}`);
   } catch { /* no /proc: check by identity instead */ }
   let real: string, st: Stats;
   try {
-    real = realpathSync(path);
-    st = statSync(real);
+    real = fs.realpathSync(path);
+    st = fs.statSync(real);
   } catch (e) {
     throw refuse(`cannot read ${path}: ${(e as Error).message}`);
   }
@@ -100,24 +100,24 @@ export function writeAtomic(path: string, bytes: Uint8Array, where = 'save'): vo
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${threadId}.${saves++}.${randomBytes(8).toString('hex')}.tmp`);
   let fd: number | undefined, created = false;
   try {
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
     created = true;
     let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-    closeSync(fd);
+    while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
     fd = undefined;
-    renameSync(tmp, path);
+    fs.renameSync(tmp, path);
   } catch (e) {
-    if (fd !== undefined) try { closeSync(fd); } catch { /* already failing */ }
+    if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already failing */ }
     // NOTE: only a temp this call created is removed, never a file planted at its name.
-    if (created) try { rmSync(tmp, { force: true }); } catch { /* already gone */ }
+    if (created) try { fs.rmSync(tmp, { force: true }); } catch { /* already gone */ }
     throw new SimdnnError(`${where}: could not write ${path}: ${(e as Error).message}`);
   }
   // Make the rename itself durable.
   try {
-    const dfd = openSync(dirname(path), 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
+    const dfd = fs.openSync(dirname(path), 'r');
+    try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }
   } catch { /* some file systems cannot fsync a directory */ }
   removeStaleTemps(path);
 }
@@ -130,7 +130,7 @@ export function removeStaleTemps(path: string): void {
   const dir = dirname(path), prefix = `.${basename(path)}.`;
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = fs.readdirSync(dir);
   } catch {
     return;
   }
@@ -139,7 +139,7 @@ export function removeStaleTemps(path: string): void {
     if (!m) continue;
     const pid = Number(m[1]);
     if (pid === process.pid || alive(pid)) continue;
-    try { rmSync(join(dir, f), { force: true }); } catch { /* best effort */ }
+    try { fs.rmSync(join(dir, f), { force: true }); } catch { /* best effort */ }
   }
 }
 

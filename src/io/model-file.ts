@@ -12,10 +12,11 @@ import { Sequential, isRngState } from '../model.js';
 import { BaseOptimizer, optimizerFromConfig, type StateSpec } from '../optimizers/index.js';
 import { getLoss } from '../losses.js';
 import { withFile } from './fs.js';
-// NOTE: re-exported for src/model.ts (being rewritten elsewhere); the implementation lives in ./fs.ts.
-export { writeAtomic } from './fs.js';
 import { encodeSafetensors, headerLength, parseHeader, readTensors, type StTensor } from './safetensors.js';
 import type { Engine } from '../wasm.js';
+
+// NOTE: re-exported for src/model.ts (being rewritten elsewhere); the implementation lives in ./fs.ts.
+export { writeAtomic } from './fs.js';
 
 export const FORMAT = 'simdnn';
 export const FORMAT_VERSION = '1';
@@ -93,7 +94,6 @@ function parseJson(field: string, s: string | undefined): unknown {
   }
 }
 
-
 /** Largest model file read: the wasm32 limit, which no model can exceed. */
 export const MAX_MODEL_BYTES = 2 ** 32;
 
@@ -127,9 +127,13 @@ function checkMetadata(metadata: Record<string, string>): Plan {
 function checkCompile(metadata: Record<string, string>): CompilePlan {
   const c = parseJson('compile', metadata.compile);
   if (!isObj(c) || !isObj(c.optimizer)) throw new ModelFormatError('__metadata__.compile: must hold loss and optimizer');
+  try {
+    getLoss('__metadata__.compile', c.loss);
+  } catch (e) {
+    throw new ModelFormatError((e as Error).message);
+  }
   let optimizer: BaseOptimizer;
   try {
-    getLoss('loadModel', c.loss);
     const o = optimizerFromConfig(c.optimizer.name as string, c.optimizer.config as Record<string, unknown>);
     if (!(o instanceof BaseOptimizer)) throw new ConfigError(`optimizer ${str(c.optimizer.name)} is not one of simdnn's`);
     optimizer = o;
