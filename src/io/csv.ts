@@ -1,9 +1,13 @@
 // CSV: a header row, numeric columns, a chosen target column. RFC 4180 quoting; a UTF-8 BOM is
 // skipped; errors name file, row and column. Missing values are errors unless `missing` says how
 // to treat them.
-import { readFileSync } from 'node:fs';
+import { constants } from 'node:buffer';
 import { ConfigError, DataFormatError, show } from '../errors.js';
 import { Tensor } from '../tensor.js';
+import { withFile } from './fs.js';
+
+/** Largest CSV file read: V8's longest string (the text is parsed as one). */
+export const CSV_MAX_BYTES = constants.MAX_STRING_LENGTH;
 
 export interface CsvTable { columns: string[]; rows: number; data: Float64Array }
 
@@ -92,12 +96,7 @@ export function parseCsv(text: string, file = '<text>', opts: CsvOptions = {}): 
 
 /** Reads a CSV file; with `target`, splits it into features x and target y. */
 export function readCsv(path: string, opts: CsvOptions & { target?: string } = {}): { x: Tensor<Float32Array>; y?: Float32Array; columns: string[]; features: string[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new DataFormatError(`${path}: cannot read (${(e as Error).message})`);
-  }
+  const text = withFile(path, (m) => new DataFormatError(`${path}: ${m}`), { maxBytes: CSV_MAX_BYTES, label: 'the file' }, (f) => f.read(0, f.size).toString());
   const { target, ...rest } = opts;
   const t = parseCsv(text, path, rest);
   const w = t.columns.length;

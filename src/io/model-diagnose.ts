@@ -6,31 +6,34 @@ import { MAX_HEADER_BYTES } from './safetensors.js';
 
 const n = (v: number) => v.toLocaleString('en-US');
 
+/** Reads `len` bytes at `pos` of a file (or buffer) of known size. */
+export type ReadAt = (pos: number, len: number) => Uint8Array;
+
 /**
- * Why `bytes` (the whole file `name`) is not a readable model, or undefined when the cause is
- * none of those recognised here (the decoder's own message then stands).
+ * Why the file `name` of `size` bytes is not a readable model, or undefined when the cause is
+ * none of those recognised here (the decoder's own message then stands). Reads only its head.
  */
-export function diagnoseModelFile(name: string, bytes: Uint8Array): string | undefined {
-  if (bytes.length === 0) return `${name} is empty (0 bytes); it is not a simdnn model`;
-  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 64)).trimStart();
+export function diagnoseModelFile(name: string, size: number, read: ReadAt): string | undefined {
+  if (size === 0) return `${name} is empty (0 bytes); it is not a simdnn model`;
+  const head = new TextDecoder('latin1').decode(read(0, Math.min(64, size))).trimStart();
   if (head.startsWith('{') || head.startsWith('[')) {
-    const tfjs = /"modelTopology"|"weightsManifest"|"format"\s*:\s*"layers-model"/.test(new TextDecoder().decode(bytes.subarray(0, 4096)));
+    const tfjs = /"modelTopology"|"weightsManifest"|"format"\s*:\s*"layers-model"/.test(new TextDecoder().decode(read(0, Math.min(4096, size))));
     return `${name} is not a simdnn model (it looks like JSON — ${tfjs ? 'a TF.js model.json' : 'a TF.js model.json?'}; `
       + 'use simdnn export/import or nn.io.importTfjs)';
   }
   if (head.startsWith('PK')) return `${name} is not a simdnn model (it looks like a zip archive — a Keras .keras file or a PyTorch .pt?)`;
-  if (bytes.length < 8) return `${name} is truncated (${n(bytes.length)} bytes; a simdnn model starts with an 8-byte header length)`;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const hlen = dv.getBigUint64(0, true);
+  if (size < 8) return `${name} is truncated (${n(size)} bytes; a simdnn model starts with an 8-byte header length)`;
+  const first = read(0, 8);
+  const hlen = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
   // A header over the cap is not a safetensors length field: some other format.
   if (hlen > BigInt(MAX_HEADER_BYTES)) {
     return `${name} is not a simdnn model (its first 8 bytes give a header length of ${n(Number(hlen))} bytes, over the cap of ${n(MAX_HEADER_BYTES)})`;
   }
   const h = Number(hlen);
-  if (8 + h > bytes.length) return `${name} is truncated (${n(bytes.length)} of at least ${n(8 + h)} bytes: its header length is ${n(h)})`;
+  if (8 + h > size) return `${name} is truncated (${n(size)} of at least ${n(8 + h)} bytes: its header length is ${n(h)})`;
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + h)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(read(8, h)));
   } catch {
     return undefined;
   }
@@ -50,12 +53,12 @@ export function diagnoseModelFile(name: string, bytes: Uint8Array): string | und
   }
   if (sum !== end) return undefined;
   const total = 8 + h + end;
-  if (total > bytes.length) return `${name} is truncated (${n(bytes.length)} of ${n(total)} bytes)`;
+  if (total > size) return `${name} is truncated (${n(size)} of ${n(total)} bytes)`;
   return undefined;
 }
 
 /** The error to throw for a file that failed to decode: the diagnosis if there is one, else the decoder's error. */
-export function modelFileError(where: string, name: string, bytes: Uint8Array, e: unknown): unknown {
-  const d = diagnoseModelFile(name, bytes);
+export function modelFileError(where: string, name: string, size: number, read: ReadAt, e: unknown): unknown {
+  const d = diagnoseModelFile(name, size, read);
   return d ? new ModelFormatError(`${where}: ${d}`) : e;
 }

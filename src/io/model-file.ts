@@ -1,18 +1,19 @@
-// Loading the native model file `.simdnn` (DESIGN §10; its layout is in model-bytes.ts): every
-// number is validated before anything is allocated.
-import { readFileSync } from 'node:fs';
+// Loading the native model file `.simdnn` (DESIGN §10; its layout is in model-bytes.ts): the
+// header and all metadata are checked before a tensor is read, and the tensors before the model
+// is built. A file that does not decode is diagnosed (truncated, another format) by model-diagnose.ts.
 import { ConfigError, ModelFormatError, show } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import { LAYER_TYPES } from '../layers/registry.js';
+import { getLoss, type LossName } from '../losses.js';
+import type { MetricName } from '../metrics.js';
+import { BaseOptimizer, optimizerFromConfig, type StateSpec } from '../optimizers/index.js';
 import { isRngState } from '../random.js';
 import { Sequential } from '../sequential.js';
-import { FORMAT, FORMAT_VERSION, OPT_PREFIX } from './model-bytes.js';
-import { optimizerFromConfig } from '../optimizers/index.js';
-import { decodeSafetensors } from './safetensors.js';
-import { modelFileError } from './model-diagnose.js';
-import type { LossName } from '../losses.js';
-import type { MetricName } from '../metrics.js';
 import type { Engine } from '../wasm.js';
+import { withFile } from './fs.js';
+import { modelFileError, type ReadAt } from './model-diagnose.js';
+import { FORMAT, FORMAT_VERSION, OPT_PREFIX } from './model-bytes.js';
+import { headerLength, parseHeader, readTensors, type StTensor } from './safetensors.js';
 
 type LayerConfig = Record<string, unknown> & { type: string; name?: string };
 const str = (v: unknown) => JSON.stringify(v);
@@ -44,6 +45,104 @@ function parseJson(field: string, s: string | undefined): unknown {
   }
 }
 
+/** Largest model file read: the wasm32 limit, which no model can exceed. */
+export const MAX_MODEL_BYTES = 2 ** 32;
+
+/** The compile settings of a file, checked: the optimizer is built (not bound), its saved state described. */
+interface CompilePlan {
+  loss: string;
+  metrics: string[];
+  optimizer: BaseOptimizer;
+  state?: { iterations: number; lr: number; spec: StateSpec[]; rng?: number[] };
+}
+/** Everything the metadata says, checked before a tensor is read or the model is built. */
+interface Plan { arch: Record<string, unknown>; layers: Layer[]; epoch: number; compile?: CompilePlan }
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function checkMetadata(metadata: Record<string, string>): Plan {
+  if (metadata.format !== FORMAT) throw new ModelFormatError(`__metadata__.format: ${str(metadata.format)}; expected "${FORMAT}"`);
+  if (metadata.version !== FORMAT_VERSION) throw new ModelFormatError(`__metadata__.version: ${str(metadata.version)}; this simdnn reads version ${FORMAT_VERSION}`);
+  const epoch = Number(metadata.epoch ?? 0);
+  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new ModelFormatError(`__metadata__.epoch: ${str(metadata.epoch)} must be a non-negative integer`);
+  if (metadata.compile === undefined && metadata.optimizer !== undefined) {
+    throw new ModelFormatError('__metadata__.optimizer: present without __metadata__.compile; optimizer state needs the optimizer it belongs to');
+  }
+  const compile = metadata.compile === undefined ? undefined : checkCompile(metadata);
+  // The layers last: the costliest check.
+  const arch = parseJson('architecture', metadata.architecture);
+  if (!isObj(arch) || !Array.isArray(arch.layers)) throw new ModelFormatError('__metadata__.architecture.layers: must be an array');
+  return { arch, layers: arch.layers.map((l, i) => layerFromConfig(l, `layers[${i}]`)), epoch, compile };
+}
+
+function checkCompile(metadata: Record<string, string>): CompilePlan {
+  const c = parseJson('compile', metadata.compile);
+  if (!isObj(c) || !isObj(c.optimizer)) throw new ModelFormatError('__metadata__.compile: must hold loss and optimizer');
+  try {
+    getLoss('__metadata__.compile', c.loss);
+  } catch (e) {
+    throw new ModelFormatError((e as Error).message);
+  }
+  let optimizer: BaseOptimizer;
+  try {
+    const o = optimizerFromConfig(c.optimizer.name as string, c.optimizer.config as Record<string, unknown>);
+    if (!(o instanceof BaseOptimizer)) throw new ConfigError(`optimizer ${str(c.optimizer.name)} is not one of simdnn's`);
+    optimizer = o;
+  } catch (e) {
+    throw new ModelFormatError(`__metadata__.compile: ${(e as Error).message}`);
+  }
+  const plan: CompilePlan = { loss: c.loss as string, metrics: c.metrics as string[], optimizer };
+  if (metadata.optimizer === undefined) return plan;
+  const o = parseJson('optimizer', metadata.optimizer);
+  if (!isObj(o) || !Number.isSafeInteger(o.iterations) || (o.iterations as number) < 0 || typeof o.lr !== 'number' || !(o.lr > 0 && o.lr < Infinity)) {
+    throw new ModelFormatError(`__metadata__.optimizer: iterations ${show(isObj(o) ? o.iterations : o)}, lr ${show(isObj(o) ? o.lr : o)}; iterations must be an integer ≥ 0 and lr finite and > 0`);
+  }
+  const spec = optimizer.stateSpec(), names = spec.map((s) => s.name);
+  if (!Array.isArray(o.state) || o.state.join('\n') !== names.join('\n')) {
+    throw new ModelFormatError(`__metadata__.optimizer.state: ${str(o.state)} does not match ${str(names)} of ${optimizer.name}`);
+  }
+  plan.state = { iterations: o.iterations as number, lr: o.lr, spec };
+  if (metadata.rng === undefined) return plan;
+  const r = parseJson('rng', metadata.rng);
+  if (!isRngState(r)) throw new ModelFormatError(`__metadata__.rng: ${str(r)}; it must be 4 integers in [0, 2³²), not all 0`);
+  plan.state.rng = r;
+  return plan;
+}
+
+/** Checks every tensor's values (finite; optimizer second moments ≥ 0) and that optimizer tensors are exactly the saved state. */
+function checkTensors(tensors: StTensor[], plan: Plan): Map<string, StTensor> {
+  const state = new Map((plan.compile?.state?.spec ?? []).map((s) => [OPT_PREFIX + s.name, s]));
+  for (const t of tensors) {
+    const s = state.get(t.name);
+    if (!s && t.name.startsWith(OPT_PREFIX)) {
+      throw new ModelFormatError(`tensor ${str(t.name)}: not a state of the file's optimizer; its state tensors are ${str([...state.keys()])}`);
+    }
+    const i = s?.nonNegative ? t.data.findIndex((v) => !(v >= 0 && v < Infinity)) : t.data.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) {
+      throw new ModelFormatError(s?.nonNegative
+        ? `tensor ${str(t.name)}: holds ${t.data[i]} at [${i}]; a second moment must be finite and ≥ 0`
+        : `tensor ${str(t.name)}: holds non-finite values (${t.data[i]} at [${i}]); every value must be finite`);
+    }
+  }
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  for (const name of state.keys()) if (!byName.has(name)) throw new ModelFormatError(`tensor ${str(name)}: missing from the file (__metadata__.optimizer.state names it)`);
+  return byName;
+}
+
+/** The header, then the metadata (before the tensors are read), then the tensors, of the file `name` of `size` bytes. */
+function parseFile(name: string, size: number, read: ReadAt): { plan: Plan; tensors: StTensor[] } {
+  let n: number, header: ReturnType<typeof parseHeader>;
+  try {
+    n = headerLength(read(0, Math.min(8, size)), size);
+    header = parseHeader(read(8, n), size - 8 - n);
+  } catch (e) {
+    throw modelFileError('loadModel', name, size, read, e);
+  }
+  const plan = checkMetadata(header.metadata);
+  const tensors = readTensors(header.entries, read(8 + n, size - 8 - n));
+  return { plan, tensors };
+}
+
 /** Loads a model from a `.simdnn` path or its bytes (async for symmetry with save). */
 export async function loadModel(src: string | Uint8Array, opts: { engine?: Engine; threads?: number } = {}): Promise<Sequential> {
   return loadModelSync(src, opts);
@@ -51,54 +150,37 @@ export async function loadModel(src: string | Uint8Array, opts: { engine?: Engin
 
 /** Loads a model from a `.simdnn` path or its bytes. Validates everything before allocating. */
 export function loadModelSync(src: string | Uint8Array, opts: { engine?: Engine; threads?: number } = {}): Sequential {
-  let bytes: Uint8Array;
-  if (typeof src === 'string') {
-    try {
-      bytes = readFileSync(src);
-    } catch (e) {
-      throw new ConfigError(`loadModel: cannot read ${src}: ${(e as Error).message}`);
-    }
-  } else if (src instanceof Uint8Array) bytes = src;
+  let file: { plan: Plan; tensors: StTensor[] };
+  if (typeof src === 'string') file = withFile(src, (m) => new ConfigError(`loadModel: ${m}`), { maxBytes: MAX_MODEL_BYTES }, (f) => parseFile(src, f.size, f.read));
+  else if (src instanceof Uint8Array) file = parseFile('the buffer', src.length, (pos, len) => src.subarray(pos, pos + len));
   else throw new ConfigError(`loadModel: source is ${show(src)}; it must be a path or a Uint8Array`);
-  let decoded: ReturnType<typeof decodeSafetensors>;
-  try {
-    decoded = decodeSafetensors(bytes);
-  } catch (e) {
-    throw modelFileError('loadModel', typeof src === 'string' ? src : 'the buffer', bytes, e);
-  }
-  const { tensors, metadata } = decoded;
-  if (metadata.format !== FORMAT) throw new ModelFormatError(`__metadata__.format: ${str(metadata.format)}; expected "${FORMAT}"`);
-  if (metadata.version !== FORMAT_VERSION) throw new ModelFormatError(`__metadata__.version: ${str(metadata.version)}; this simdnn reads version ${FORMAT_VERSION}`);
-  const arch = parseJson('architecture', metadata.architecture) as Record<string, unknown>;
-  if (typeof arch !== 'object' || arch === null || !Array.isArray(arch.layers)) throw new ModelFormatError('__metadata__.architecture.layers: must be an array');
-  const layers = arch.layers.map((l, i) => layerFromConfig(l, `layers[${i}]`));
-  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const { plan, tensors } = file;
+  const byName = checkTensors(tensors, plan);
   let model: Sequential;
   try {
     // The file's tensors bound the parameters: a hostile architecture cannot make us allocate more.
     const maxParams = tensors.reduce((s, t) => s + (t.name.startsWith(OPT_PREFIX) ? 0 : t.data.length), 0);
-    model = new Sequential({ inputShape: arch.inputShape as number[], seed: arch.seed as number, name: arch.name as string, engine: opts.engine, threads: opts.threads, maxParams }, layers);
+    const a = plan.arch;
+    model = new Sequential({ inputShape: a.inputShape as number[], seed: a.seed as number, name: a.name as string, engine: opts.engine, threads: opts.threads, maxParams }, plan.layers);
   } catch (e) {
     throw new ModelFormatError(`__metadata__.architecture: ${(e as Error).message}`);
   }
   try {
+    const known = new Set<string>();
     for (const p of model.paramRefs) {
       const t = byName.get(p.name);
       if (!t) throw new ModelFormatError(`tensor ${str(p.name)}: missing from the file (the architecture declares it)`);
       if (t.data.length !== p.size || t.shape.join(',') !== p.shape.join(',')) {
         throw new ModelFormatError(`tensor ${str(p.name)}.shape: ${str(t.shape)} in the file, the architecture needs ${str(p.shape)}`);
       }
+      known.add(p.name);
     }
-    const known = new Set(model.paramRefs.map((p) => p.name));
     for (const t of tensors) {
       if (!known.has(t.name) && !t.name.startsWith(OPT_PREFIX)) throw new ModelFormatError(`tensor ${str(t.name)}: not a parameter of the architecture`);
-      if (known.has(t.name) && t.data.some((v) => !Number.isFinite(v))) throw new ModelFormatError(`tensor ${str(t.name)}: holds non-finite values`);
     }
     model.setWeights(new Map(model.paramRefs.map((p) => [p.name, byName.get(p.name)!.data])));
-    const epoch = Number(metadata.epoch ?? 0);
-    if (!Number.isInteger(epoch) || epoch < 0) throw new ModelFormatError(`__metadata__.epoch: ${str(metadata.epoch)} must be a non-negative integer`);
-    model.epoch = epoch;
-    if (metadata.compile !== undefined) restoreCompile(model, metadata, byName);
+    model.epoch = plan.epoch;
+    if (plan.compile) restoreCompile(model, plan.compile, byName);
   } catch (e) {
     model.dispose();
     throw e instanceof ModelFormatError ? e : new ModelFormatError(`loadModel: ${(e as Error).message}`);
@@ -106,29 +188,16 @@ export function loadModelSync(src: string | Uint8Array, opts: { engine?: Engine;
   return model;
 }
 
-function restoreCompile(model: Sequential, metadata: Record<string, string>, byName: Map<string, { data: Float32Array; shape: number[] }>): void {
-  const c = parseJson('compile', metadata.compile) as { loss: string; metrics: string[]; optimizer: { name: string; config: Record<string, unknown> } };
-  if (typeof c !== 'object' || c === null || typeof c.optimizer !== 'object' || c.optimizer === null) throw new ModelFormatError('__metadata__.compile: must hold loss and optimizer');
-  const opt = optimizerFromConfig(c.optimizer.name, c.optimizer.config);
-  model.compile({ loss: c.loss as LossName, optimizer: opt, metrics: c.metrics as MetricName[] });
-  if (metadata.optimizer === undefined) return;
-  const o = parseJson('optimizer', metadata.optimizer) as { iterations: number; lr: number; state: string[] };
-  if (typeof o !== 'object' || o === null || !Number.isInteger(o.iterations) || o.iterations < 0 || typeof o.lr !== 'number' || !(o.lr > 0)) {
-    throw new ModelFormatError('__metadata__.optimizer: iterations must be an integer ≥ 0 and lr > 0');
-  }
-  const st = opt.stateTensors();
-  if (!Array.isArray(o.state) || o.state.join('\n') !== st.map((s) => s.name).join('\n')) {
-    throw new ModelFormatError(`__metadata__.optimizer.state: ${str(o.state)} does not match ${str(st.map((s) => s.name))} of ${c.optimizer.name}`);
-  }
-  for (const s of st) {
-    const t = byName.get(OPT_PREFIX + s.name);
-    if (!t || t.data.length !== s.size) throw new ModelFormatError(`tensor ${str(OPT_PREFIX + s.name)}: missing or not ${s.size} values`);
+/** Compiles the model as saved and restores the optimizer's state (checked by checkCompile and checkTensors). */
+function restoreCompile(model: Sequential, c: CompilePlan, byName: Map<string, StTensor>): void {
+  model.compile({ loss: c.loss as LossName, optimizer: c.optimizer, metrics: c.metrics as MetricName[] });
+  if (!c.state) return;
+  for (const s of c.optimizer.stateTensors()) {
+    const t = byName.get(OPT_PREFIX + s.name)!;
+    if (t.data.length !== s.size) throw new ModelFormatError(`tensor ${str(OPT_PREFIX + s.name)}: ${t.data.length} values; the optimizer's state has ${s.size}`);
     model.engine.f32.set(t.data, s.ptr >> 2);
   }
-  opt.iterations = o.iterations;
-  opt.lr = o.lr;
-  if (metadata.rng === undefined) return;
-  const r = parseJson('rng', metadata.rng);
-  if (!isRngState(r)) throw new ModelFormatError(`__metadata__.rng: ${str(r)}; it must be 4 integers in [0, 2³²), not all 0`);
-  model.rngState = r;
+  c.optimizer.iterations = c.state.iterations;
+  c.optimizer.lr = c.state.lr;
+  if (c.state.rng) model.rngState = c.state.rng;
 }

@@ -45,25 +45,30 @@ function fail(field: string, msg: string): never {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Parses and validates a safetensors file; returns tensors in data order and the metadata. */
-export function decodeSafetensors(bytes: Uint8Array): { tensors: StTensor[]; metadata: Record<string, string> } {
-  if (!(bytes instanceof Uint8Array)) fail('input', 'expected a Uint8Array');
-  if (bytes.length < 8) fail('header length', `the file has ${bytes.length} bytes; at least 8 are needed`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const hlen = dv.getBigUint64(0, true);
+/** One tensor of a parsed header: its name, shape and byte range in the data section. */
+export interface StEntry { name: string; shape: number[]; begin: number; end: number }
+
+/** The JSON header's length from the first 8 bytes of a file of `size` bytes, checked against the cap and the size. */
+export function headerLength(first: Uint8Array, size: number): number {
+  if (size < 8 || first.length < 8) fail('header length', `the file has ${size} bytes; at least 8 are needed`);
+  const hlen = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
   if (hlen > BigInt(MAX_HEADER_BYTES)) fail('header length', `${hlen} bytes exceeds the cap of ${MAX_HEADER_BYTES}`);
   const n = Number(hlen);
-  if (8 + n > bytes.length) fail('header length', `${n} bytes but only ${bytes.length - 8} follow the length field`);
+  if (8 + n > size) fail('header length', `${n} bytes but only ${size - 8} follow the length field`);
+  return n;
+}
+
+/** Parses and validates the header JSON against the length of the data section that follows it. */
+export function parseHeader(json: Uint8Array, dataLen: number): { entries: StEntry[]; metadata: Record<string, string> } {
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
   } catch (e) {
     fail('header', `not valid UTF-8 JSON (${(e as Error).message})`);
   }
   if (!isObj(header)) fail('header', 'must be a JSON object');
-  const dataStart = 8 + n, dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = Object.create(null);
-  const entries: { name: string; shape: number[]; begin: number; end: number }[] = [];
+  const entries: StEntry[] = [];
   const keys = Object.keys(header);
   if (keys.length > MAX_TENSORS + 1) fail('header', `${keys.length} entries exceeds the cap of ${MAX_TENSORS} tensors`);
   for (const name of keys) {
@@ -104,10 +109,22 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: StTensor[]; met
     pos = t.end;
   }
   if (pos !== dataLen) fail('data', `${dataLen - pos} bytes after the last tensor are not described by the header`);
-  const tensors = entries.map((t) => {
-    const data = new Float32Array((t.end - t.begin) / 4);
-    new Uint8Array(data.buffer).set(bytes.subarray(dataStart + t.begin, dataStart + t.end));
-    return { name: t.name, dtype: 'F32' as const, shape: t.shape, data };
+  return { entries, metadata };
+}
+
+/** The tensors of a parsed header (in data order), copied out of its data section. */
+export function readTensors(entries: StEntry[], data: Uint8Array): StTensor[] {
+  return entries.map((t) => {
+    const out = new Float32Array((t.end - t.begin) / 4);
+    new Uint8Array(out.buffer).set(data.subarray(t.begin, t.end));
+    return { name: t.name, dtype: 'F32' as const, shape: t.shape, data: out };
   });
-  return { tensors, metadata };
+}
+
+/** Parses and validates a safetensors file; returns tensors in data order and the metadata. */
+export function decodeSafetensors(bytes: Uint8Array): { tensors: StTensor[]; metadata: Record<string, string> } {
+  if (!(bytes instanceof Uint8Array)) fail('input', 'expected a Uint8Array');
+  const n = headerLength(bytes, bytes.length);
+  const { entries, metadata } = parseHeader(bytes.subarray(8, 8 + n), bytes.length - 8 - n);
+  return { tensors: readTensors(entries, bytes.subarray(8 + n)), metadata };
 }

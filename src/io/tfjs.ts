@@ -2,9 +2,9 @@
 // manifest, weights.bin the float32 little-endian tensors in manifest order. exportTfjs writes what
 // tf.loadLayersModel reads; importTfjs reads that (and TF.js's own saves) back into a simdnn model,
 // checking names, paths, shapes and sizes before it allocates anything.
-import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, sep, win32 } from 'node:path';
-import { ConfigError, ModelFormatError, ShapeError, SimdnnError, show } from '../errors.js';
+import { ConfigError, ModelFormatError, ShapeError, show } from '../errors.js';
 import { Act, Activation, PReLU } from '../layers/activation.js';
 import { Dense } from '../layers/dense.js';
 import type { Layer, Regularizer } from '../layers/layer.js';
@@ -12,7 +12,7 @@ import { BatchNorm, Dropout, LayerNorm } from '../layers/norm.js';
 import { walkLayers } from '../layers/registry.js';
 import { Sequential } from '../sequential.js';
 import type { Engine } from '../wasm.js';
-import { writeAtomic } from './fs.js';
+import { realPathOf, withFile, writeAtomic, type OpenedFile } from './fs.js';
 import { MAX_HEADER_BYTES } from './safetensors.js';
 
 interface TfjsLayer { class_name: string; config: Record<string, unknown> }
@@ -334,52 +334,60 @@ function groupBytes(src: TfjsSource, dir: string, groups: ReturnType<typeof pars
     return groups.map((g) => all.subarray(off, (off += g.bytes)));
   }
   if (w !== undefined && !isObj(w)) throw new ConfigError(`importTfjs: weights is ${show(w)}; it must be a Uint8Array or an object of Uint8Arrays by manifest path`);
-  const file = (p: string) => {
-    if (w) {
+  if (w) {
+    return groups.map((g, i) => concat(g.bytes, g.paths.map((p) => {
       if (!(w[p] instanceof Uint8Array)) throw new ModelFormatError(`importTfjs: weights[${show(p)}] is ${show(w[p])}; the manifest names this file`);
-      return { size: () => w[p].length, read: () => w[p] };
-    }
-    const full = join(dir, p);
-    const stat = () => {
-      let st: ReturnType<typeof statSync>, real: string, root: string;
-      try {
-        st = statSync(full);
-        real = realpathSync(full);
-        root = realpathSync(dir || '.');
-      } catch (e) {
-        throw new ModelFormatError(`importTfjs: cannot read weights file ${full}: ${(e as Error).message}`);
+      return w[p];
+    }), i, g.paths));
+  }
+  let root: string;
+  try {
+    root = realpathSync(dir || '.');
+  } catch (e) {
+    throw new ModelFormatError(`importTfjs: cannot read the model's folder ${dir}: ${(e as Error).message}`);
+  }
+  const inside = root.endsWith(sep) ? root : root + sep;
+  const refuse = (m: string) => new ModelFormatError(`importTfjs: ${m}`);
+  // Each file is opened once and read from its descriptor; the folder check is made on what was
+  // opened (its real path by descriptor), so a symlink swapped in after a check cannot be read.
+  // A group's files are all open, and their sizes checked, before any of them is read.
+  return groups.map((g, i) => {
+    const open = (k: number, files: OpenedFile[]): Uint8Array => {
+      if (k === g.paths.length) {
+        const out = new Uint8Array(checkSize(i, g.paths, files.map((f) => f.size), g.bytes));
+        let off = 0;
+        for (const f of files) off += f.readInto(out.subarray(off, off + f.size), 0).length;
+        return out;
       }
-      // NOTE: the path check above is lexical; a symlink inside the folder could still point out of it.
-      if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
-        throw new ModelFormatError(`importTfjs: weights file ${show(p)} resolves to ${real}, outside the model's folder ${root}`);
-      }
-      if (!st!.isFile()) throw new ModelFormatError(`importTfjs: weights file ${show(p)} is not a regular file`);
-      return st!.size;
+      const p = g.paths[k], full = join(dir, p);
+      return withFile(full, refuse, { label: `weights file ${show(p)}` }, (f) => {
+        const real = realPathOf(f, full, refuse);
+        if (!real.startsWith(inside)) throw refuse(`weights file ${show(p)} resolves to ${real}, outside the model's folder ${root}`);
+        return open(k + 1, [...files, f]);
+      });
     };
-    const read = () => {
-      try {
-        return readFileSync(full);
-      } catch (e) {
-        throw new ModelFormatError(`importTfjs: cannot read weights file ${full}: ${(e as Error).message}`);
-      }
-    };
-    return { size: stat, read };
-  };
-  groups.forEach((g, i) => {
-    const size = g.paths.reduce((s, p) => s + file(p).size(), 0);
-    if (size !== g.bytes) fail(`weightsManifest[${i}].paths`, `${show(g.paths)} hold ${size} bytes; the shapes of the group's weights need ${g.bytes}`);
+    return open(0, []);
   });
-  return groups.map((g) => {
-    const parts = g.paths.map((p) => file(p).read());
-    if (parts.length === 1) return parts[0];
-    const out = new Uint8Array(g.bytes);
-    let off = 0;
-    for (const b of parts) {
-      out.set(b, off);
-      off += b.length;
-    }
-    return out;
-  });
+}
+
+/** The bytes of a group's files, after checking that they add up to what its weights need. */
+function checkSize(i: number, paths: string[], sizes: number[], need: number): number {
+  const size = sizes.reduce((s, n) => s + n, 0);
+  if (size !== need) fail(`weightsManifest[${i}].paths`, `${show(paths)} hold ${size} bytes; the shapes of the group's weights need ${need}`);
+  return size;
+}
+
+/** One group's in-memory files as one buffer, after checking their sizes. */
+function concat(bytes: number, parts: Uint8Array[], i: number, paths: string[]): Uint8Array {
+  checkSize(i, paths, parts.map((b) => b.length), bytes);
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(bytes);
+  let off = 0;
+  for (const b of parts) {
+    out.set(b, off);
+    off += b.length;
+  }
+  return out;
 }
 
 function readModelJson(src: TfjsSource): { json: Obj; dir: string } {
@@ -387,13 +395,11 @@ function readModelJson(src: TfjsSource): { json: Obj; dir: string } {
     let path = src;
     try {
       if (statSync(src).isDirectory()) path = join(src, 'model.json');
-      const size = statSync(path).size;
-      if (size > MAX_HEADER_BYTES) fail('', `${path} has ${size} bytes; the cap is ${MAX_HEADER_BYTES}`);
-      return { json: obj('', parseJson(readFileSync(path, 'utf8'))), dir: dirname(path) };
     } catch (e) {
-      if (e instanceof SimdnnError) throw e;
       throw new ConfigError(`importTfjs: cannot read ${path}: ${(e as Error).message}`);
     }
+    const text = withFile(path, (m) => new ConfigError(`importTfjs: ${m}`), { maxBytes: MAX_HEADER_BYTES }, (f) => f.read(0, f.size).toString());
+    return { json: obj('', parseJson(text)), dir: dirname(path) };
   }
   if (!isObj(src)) throw new ConfigError(`importTfjs: source is ${show(src)}; it must be a folder path or { modelJson, weights }`);
   const j = typeof src.modelJson === 'string' ? parseJson(src.modelJson) : src.modelJson;

@@ -25,6 +25,9 @@ export class Adadelta extends BaseOptimizer {
   protected stateNames(): string[] {
     return ['accGrad', 'accDelta'];
   }
+  protected override nonNegativeStates(): readonly string[] {
+    return ['accGrad', 'accDelta'];
+  }
   protected kernel(k: Kernels, p: number, g: number, off: number, n: number, lr: number, l1: number, l2: number, gscale: number): void {
     k.f32_adadelta_step(p, g, this.statePtr(0, off), this.statePtr(1, off), this.rho, this.eps,
       n, lr, l1, l2, this.weightDecay, this.clipValue, gscale);

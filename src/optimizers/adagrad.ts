@@ -24,6 +24,9 @@ export class Adagrad extends BaseOptimizer {
   protected stateNames(): string[] {
     return ['acc'];
   }
+  protected override nonNegativeStates(): readonly string[] {
+    return ['acc'];
+  }
   protected override initialState(): number {
     return this.initialAccumulator;
   }

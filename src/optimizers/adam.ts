@@ -37,6 +37,9 @@ export class Adam extends BaseOptimizer {
   protected stateNames(): string[] {
     return this.amsgrad ? ['m', 'v', 'vmax'] : ['m', 'v'];
   }
+  protected override nonNegativeStates(): readonly string[] {
+    return ['v', 'vmax'];
+  }
   protected kernel(k: Kernels, p: number, g: number, off: number, n: number, lr: number, l1: number, l2: number, gscale: number): void {
     k.f32_adam_step(p, g, this.statePtr(0, off), this.statePtr(1, off), this.amsgrad ? this.statePtr(2, off) : 0,
       this.beta1, this.beta2, this.eps, this.iterations + 1, this.amsgrad ? 1 : 0,

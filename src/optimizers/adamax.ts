@@ -29,6 +29,9 @@ export class Adamax extends BaseOptimizer {
   protected stateNames(): string[] {
     return ['m', 'u'];
   }
+  protected override nonNegativeStates(): readonly string[] {
+    return ['u'];
+  }
   protected kernel(k: Kernels, p: number, g: number, off: number, n: number, lr: number, l1: number, l2: number, gscale: number): void {
     k.f32_adamax_step(p, g, this.statePtr(0, off), this.statePtr(1, off), this.beta1, this.beta2, this.eps, this.iterations + 1,
       n, lr, l1, l2, this.weightDecay, this.clipValue, gscale);

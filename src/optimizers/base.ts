@@ -27,6 +27,9 @@ export interface CommonOptions {
 
 export const COMMON_DEFAULTS = { l1: 0, l2: 0, weightDecay: 0, clipValue: null, clipNorm: null } as const;
 
+/** One state array by name, and whether every value must be ≥ 0 (a second moment); all must be finite. */
+export interface StateSpec { name: string; nonNegative: boolean }
+
 /** A run of the arena updated by one kernel call: float offset, length, total penalties. */
 export interface KernelRun { offset: number; size: number; l1: number; l2: number }
 
@@ -84,6 +87,15 @@ export abstract class BaseOptimizer implements Optimizer {
 
   /** Names of the state arrays this configuration needs, without the prefix (['m', 'v']). */
   protected abstract stateNames(): string[];
+  /** Which of them hold squares or norms (second moments, accumulators): finite and ≥ 0 in any saved state. */
+  protected nonNegativeStates(): readonly string[] {
+    return [];
+  }
+  /** The state arrays (full names, 'adam.v') and which must be ≥ 0; known before bind, so a loader can check saved state first. */
+  stateSpec(): StateSpec[] {
+    const nonNegative = this.nonNegativeStates();
+    return this.stateNames().map((s) => ({ name: `${this.name}.${s}`, nonNegative: nonNegative.includes(s) }));
+  }
   /** Fills a fresh state array (zero unless overridden). */
   protected initialState(_name: string): number {
     return 0;

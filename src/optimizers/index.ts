@@ -11,7 +11,7 @@ import { sgd } from './sgd.js';
 import type { Optimizer } from './types.js';
 
 export type { Optimizer, ParamArena, ParamSegment, StateTensor } from './types.js';
-export { BaseOptimizer, COMMON_DEFAULTS, planRuns, type CommonOptions, type KernelRun } from './base.js';
+export { BaseOptimizer, COMMON_DEFAULTS, planRuns, type CommonOptions, type KernelRun, type StateSpec } from './base.js';
 export { Sgd, sgd, SGD_DEFAULTS, type SgdOptions } from './sgd.js';
 export { Adagrad, adagrad, ADAGRAD_DEFAULTS, type AdagradOptions } from './adagrad.js';
 export { Adadelta, adadelta, ADADELTA_DEFAULTS, type AdadeltaOptions } from './adadelta.js';

@@ -38,6 +38,9 @@ export class Rmsprop extends BaseOptimizer {
     if (this.centered) s.push('mg');
     return s;
   }
+  protected override nonNegativeStates(): readonly string[] {
+    return ['ms'];
+  }
   protected kernel(k: Kernels, p: number, g: number, off: number, n: number, lr: number, l1: number, l2: number, gscale: number): void {
     const mom = this.momentum > 0 ? this.statePtr(1, off) : 0;
     const mg = this.centered ? this.statePtr(this.momentum > 0 ? 2 : 1, off) : 0;

@@ -9,16 +9,8 @@ import { describe, expect, it } from 'vitest';
 import * as nn from '../../src/index.js';
 import { parseCsv, readCsv } from '../../src/io/csv.js';
 import { parseIdx, readIdx } from '../../src/io/idx.js';
+import { idx } from '../util/idx.js';
 
-/** An IDX file: type byte, big-endian u32 dimensions, data bytes. */
-function idx(type: number, dims: number[], data: Uint8Array): Uint8Array {
-  const b = new Uint8Array(4 + 4 * dims.length + data.length);
-  const dv = new DataView(b.buffer);
-  b[2] = type; b[3] = dims.length;
-  dims.forEach((d, i) => dv.setUint32(4 + 4 * i, d >>> 0));
-  b.set(data, 4 + 4 * dims.length);
-  return b;
-}
 function refused(fn: () => unknown, cls: new (...a: never[]) => Error, msg: RegExp): void {
   let err: unknown;
   try { fn(); } catch (e) { err = e; }
