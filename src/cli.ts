@@ -237,11 +237,11 @@ async function bench(_o: Record<string, any>, cmd: Command): Promise<void> {
   const o = cmd.optsWithGlobals();
   if (o.compare) return compare(o.budget);
   const { runBench, runTrainBench } = await import('./bench.js');
-  const opts = { isas: o.isa ? [o.isa] : undefined, quick: o.quick, threads: o.threads, print: o.json ? () => {} : console.log };
+  const opts = { isas: o.isa ? [o.isa] : undefined, quick: o.quick, steps: o.steps, threads: o.threads, print: o.json ? () => {} : console.log };
   const gemm = runBench(opts);
   if (!o.json) console.log('');
   const train = await runTrainBench(opts);
-  if (o.json) console.log(JSON.stringify({ backend: nn.backendInfo(), gemm, train }));
+  if (o.json) console.log(JSON.stringify({ backend: nn.backendInfo(), ...(o.steps ? { steps: o.steps } : {}), gemm, train }));
 }
 
 /** `bench --compare` runs bench/compare from a clone of the repository (the peers are dev dependencies). */
@@ -312,6 +312,7 @@ export function program(): Command {
   p.command('bench')
     .description('gemm GFLOP/s and training samples/s on named shapes')
     .option('--quick', 'fewer shapes, shorter timing')
+    .option('--steps <n>', 'a fixed amount of work instead of a timed one: best of n calls per GEMM, n training batches per network (after one warm-up each)', int('--steps'))
     .option('--threads <n>', 'threads for the training figures', int('--threads'), 1)
     .option('--compare', 'run bench/compare: simdnn against TF.js, brain.js and PyTorch on Fashion-MNIST (from a clone)')
     .option('--budget <seconds>', 'with --compare: time limit of each run', num('--budget', (n) => n > 0, '> 0'))

@@ -123,11 +123,14 @@ describe('simdnn CLI', () => {
     expect(existsSync(out) || existsSync(onnxFile)).toBe(false);
   });
 
-  it('bench --quick --json --isa simd --threads 2: gemm GFLOP/s and training samples/s of the named shapes', () => {
-    const r = run(['bench', '--quick', '--json', '--isa', 'simd', '--threads', '2']);
+  // --steps 2 bounds the work (3 calls per GEMM, 3 batches per network), not the time: the test
+  // takes as long as that work, on a fast machine or a loaded one.
+  it('bench --quick --json --isa simd --threads 2 --steps 2: gemm GFLOP/s and training samples/s of the named shapes', () => {
+    const r = run(['bench', '--quick', '--json', '--isa', 'simd', '--threads', '2', '--steps', '2']);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.backend).toMatch(/wasm simd/);
+    expect(out.steps).toBe(2);
     expect(out.gemm.map((g: { name: string }) => g.name)).toEqual(['fwd_128x784x256', 'fwd_128x256x128', 'fwd_128x128x10']);
     expect(out.train.map((t: { name: string; threads: number }) => [t.name.split(' ')[0], t.threads])).toEqual([['W1', 2], ['W2', 2]]);
     for (const row of [...out.gemm, ...out.train]) {
@@ -147,6 +150,7 @@ describe('simdnn CLI', () => {
     [['train', '--epochs', '0'], 2, /--epochs must be an integer ≥ 1/],
     [['train', '--threads', '1.5'], 2, /--threads must be an integer ≥ 1, got "1.5"/],
     [['bench', '--compare', '--budget', '0'], 2, /--budget must be > 0, got "0"/],
+    [['bench', '--steps', '0'], 2, /--steps must be an integer ≥ 1, got "0"/],
     [['train', '--threads', '65'], 1, /threads is 65; it must be an integer in \[1, 64\]/],
     [['train', '--optimizer', 'lbfgs'], 2, /Allowed choices are sgd/],
     [['frobnicate'], 2, /unknown command/],
