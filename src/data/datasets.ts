@@ -82,6 +82,8 @@ function mnistDigitsDir(): string {
  * MissingDependencyError (with the install command) when `mnist` is not installed.
  */
 export function mnistDigits(opts: { testFraction?: number; seed?: number } = {}): Dataset {
+  // Checked before the 41 MB of JSON is read and parsed.
+  const testFraction = checkNum('mnistDigits', 'testFraction', opts.testFraction ?? 0.2, (v) => v > 0 && v < 1, 'in (0, 1)');
   const dir = mnistDigitsDir();
   const parts: Uint8Array[] = [], labels: number[] = [];
   for (let d = 0; d < 10; d++) {
@@ -95,7 +97,7 @@ export function mnistDigits(opts: { testFraction?: number; seed?: number } = {})
   let off = 0;
   for (const p of parts) { x.set(p, off); off += p.length; }
   const all = new Tensor(x, [labels.length, 784]);
-  const s = trainTestSplit(all, Int32Array.from(labels), { testFraction: opts.testFraction ?? 0.2, seed: opts.seed ?? 0, stratified: true });
+  const s = trainTestSplit(all, Int32Array.from(labels), { testFraction, seed: opts.seed ?? 0, stratified: true });
   return { train: { x: s.train.x, y: s.train.y as Int32Array }, test: { x: s.test.x, y: s.test.y as Int32Array } };
 }
 
