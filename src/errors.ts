@@ -10,6 +10,12 @@ export class SimdnnError extends Error {
 export class ShapeError extends SimdnnError {}
 /** An option or argument is out of its domain (lr ≤ 0, unknown name, fractional size, …). */
 export class ConfigError extends SimdnnError {}
+/** An optional dependency is not installed (`mnist` for nn.datasets.mnistDigits); says how to install it. */
+export class MissingDependencyError extends ConfigError {
+  constructor(readonly dependency: string, readonly installCommand: string, message: string) {
+    super(message);
+  }
+}
 /** A model file is malformed or hostile. */
 export class ModelFormatError extends SimdnnError {}
 /** A data file (IDX, CSV) is malformed. */

@@ -1,6 +1,5 @@
 // Embedding: ESM and CommonJS entry points, an import that does no work until used, and a bundle
 // (esbuild, wasm and model inlined) that runs in an empty folder without the packaged files.
-import { execFileSync } from 'node:child_process';
 import * as fsModule from 'node:fs';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as nn from '../src/index.js';
+import { runNode, runNodeOk } from './util/child.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const node = (args: string[], cwd = root) => execFileSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 60_000 }).trim().split('\n').at(-1)!;
+const node = async (args: string[], cwd = root) => (await runNodeOk(args, { cwd })).trim().split('\n').at(-1)!;
 
 // Counts every compile, instantiate and validate of WebAssembly from here on.
 const COUNT = `
@@ -23,8 +23,8 @@ const COUNT = `
 `;
 
 describe('entry points', () => {
-  it("import * as nn from 'simdnn' compiles, validates and instantiates no wasm until first used", () => {
-    const out = JSON.parse(node(['--input-type=module', '-e', `${COUNT}
+  it("import * as nn from 'simdnn' compiles, validates and instantiates no wasm until first used", async () => {
+    const out = JSON.parse(await node(['--input-type=module', '-e', `${COUNT}
       const nn = await import('simdnn');
       const atImport = { ...n };
       nn.sequential({ inputShape: [3] }, [nn.dense(2)]);
@@ -34,8 +34,8 @@ describe('entry points', () => {
     expect(out.afterUse.instances).toBe(1);
   });
 
-  it("require('simdnn') (the CommonJS build) is lazy too, and predicts like the ESM build", () => {
-    const out = JSON.parse(node(['-e', `${COUNT}
+  it("require('simdnn') (the CommonJS build) is lazy too, and predicts like the ESM build", async () => {
+    const out = JSON.parse(await node(['-e', `${COUNT}
       const nn = require('simdnn');
       const atImport = { ...n };
       const m = nn.sequential({ inputShape: [3], seed: 4 }, [nn.dense(2, { activation: 'tanh' })]);
@@ -51,7 +51,7 @@ describe('entry points', () => {
 });
 
 describe('types', () => {
-  it('a TypeScript consumer type-checks with import (ESM) and with require (CommonJS)', () => {
+  it('a TypeScript consumer type-checks with import (ESM) and with require (CommonJS)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdnn-types-'));
     try {
       mkdirSync(join(dir, 'node_modules'));
@@ -67,12 +67,13 @@ describe('types', () => {
       // A wrong use must fail, so the check is not vacuous.
       writeFileSync(join(dir, 'c.mts'), "import * as nn from 'simdnn';\nnn.sequential({ inputShape: 'x' }, []);\n");
       const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-      expect(node([tsc, '-p', dir], dir)).toBe('');
+      expect(await node([tsc, '-p', dir], dir)).toBe('');
       writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
         compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true, types: ['node'] }, files: ['c.mts'],
       }));
-      let out = '';
-      try { execFileSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' }); } catch (e) { out = String((e as { stdout: string }).stdout); }
+      const bad = await runNode([tsc, '-p', dir], { cwd: dir });
+      expect(bad.status).not.toBe(0);
+      const out = bad.stdout;
       expect(out).toMatch(/c\.mts\(2,\d+\): error TS\d+: Type 'string' is not assignable to type 'number\[\]'/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -134,7 +135,7 @@ describe('a bundle with the wasm inlined', () => {
     expect(r.errors).toEqual([]);
     expect(readdirSync(out)).toEqual(['app.mjs']); // one file; no node_modules, no build/wasm beside it
     for (const how of ['bytes', 'module']) {
-      const got = JSON.parse(node([join(out, 'app.mjs'), how], out));
+      const got = JSON.parse(await node([join(out, 'app.mjs'), how], out));
       got.before.forEach((v: number, i: number) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1e-5));
       expect(Number.isFinite(got.loss)).toBe(true);
       expect(got.saved).toBeGreaterThan(100);

