@@ -70,6 +70,10 @@ export function f32_bce_probs(dpred: usize, p: usize, target: usize, M: i32, N: 
 
 // ---- classification on integer labels: mean over the M rows --------------------------------
 
+const SOFTMAX_XENT: i32 = 0;
+const NLL: i32 = 1;
+const CCE_PROBS: i32 = 2;
+
 @inline function clamp_label(y: i32, N: i32): i32 {
   return y < 0 ? 0 : y >= N ? N - 1 : y;
 }
@@ -78,38 +82,13 @@ export function f32_bce_probs(dpred: usize, p: usize, target: usize, M: i32, N: 
 // returns Σ_i l_i / M (Keras: divided by M, not by Σ w). dlogits (if ≠ 0) = w[y_i]·(softmax(z_i) −
 // onehot(y_i))/M, written; may alias logits. classWeights: N f32 or 0 (all 1). correct (if ≠ 0):
 // *correct = number of rows whose first argmax equals the label (i32, written).
-// NOTE: per row one pass for max/argmax/z[y], one for Σ exp(z − max) (the softmax of activation.ts,
-// exp kept in dlogits), one to scale: p − onehot never materialises a one-hot. Labels outside [0, N) are the facade's to
-// reject; here they read the clamped column and never count as correct.
+// NOTE: per row one pass for max/argmax/z[y], one for Σ exp(z − max) (the SIMD softmax row of
+// activation.ts, exp kept in dlogits), one to scale: p − onehot never materialises a one-hot.
+// Labels outside [0, N) are the facade's to reject; here they read the clamped column and never
+// count as correct.
 export function f32_softmax_xent(dlogits: usize, logits: usize, labels: usize, M: i32, N: i32,
                                  classWeights: usize, correct: usize): f64 {
-  if (M <= 0 || N <= 0) {
-    if (correct != 0) store<i32>(correct, 0);
-    return 0;
-  }
-  const invM = 1.0 / <f64>M;
-  let total: f64 = 0;
-  let hits: i32 = 0;
-  for (let r = 0; r < M; r++) {
-    const zr = logits + <usize>r * <usize>N * 4;
-    const label = load<i32>(labels + <usize>r * 4);
-    const y = clamp_label(label, N);
-    const arg = row_argmax(zr, N);
-    const m = load<f32>(zr + <usize>arg * 4);
-    if (arg == label) hits++;
-    const zy = load<f32>(zr + <usize>y * 4);
-    const w: f64 = classWeights != 0 ? <f64>load<f32>(classWeights + <usize>y * 4) : 1.0;
-    const dr = dlogits != 0 ? dlogits + <usize>r * <usize>N * 4 : 0;
-    const s = exp_shifted_row(dr, zr, N, m);
-    total += w * (<f64>m + Math.log(s) - <f64>zy);
-    if (dr != 0) {
-      map_c(OP_MUL, dr, dr, <f32>(w * invM / s), N);
-      const oy = <usize>y * 4;
-      store<f32>(dr + oy, load<f32>(dr + oy) - <f32>(w * invM));
-    }
-  }
-  if (correct != 0) store<i32>(correct, hits);
-  return total * invM;
+  return label_loss(SOFTMAX_XENT, dlogits, logits, labels, M, N, classWeights, correct, 0);
 }
 
 // Negative log-likelihood on log-probabilities (M×N): l_i = −w[y_i]·logp[i, y_i], returns Σ l_i / M.
@@ -117,7 +96,7 @@ export function f32_softmax_xent(dlogits: usize, logits: usize, labels: usize, M
 // correct as in f32_softmax_xent.
 export function f32_nll(dlogp: usize, logp: usize, labels: usize, M: i32, N: i32,
                         classWeights: usize, correct: usize): f64 {
-  return picked_loss(dlogp, logp, labels, M, N, classWeights, correct, false, 0);
+  return label_loss(NLL, dlogp, logp, labels, M, N, classWeights, correct, 0);
 }
 
 // Categorical cross-entropy on probabilities (a softmax output) with integer labels:
@@ -125,12 +104,13 @@ export function f32_nll(dlogp: usize, logp: usize, labels: usize, M: i32, N: i32
 // the clamp is active), 0 elsewhere; *correct as for f32_nll.
 export function f32_cce_probs(dp: usize, p: usize, labels: usize, M: i32, N: i32,
                               classWeights: usize, correct: usize, eps: f32): f64 {
-  return picked_loss(dp, p, labels, M, N, classWeights, correct, true, eps);
+  return label_loss(CCE_PROBS, dp, p, labels, M, N, classWeights, correct, eps);
 }
 
-// The loss of the label's entry of each row: −w·v (log-probabilities) or −w·log(clamp(v)).
-@inline function picked_loss(dout: usize, pred: usize, labels: usize, M: i32, N: i32,
-                             classWeights: usize, correct: usize, probs: bool, eps: f32): f64 {
+// One loop for the three: per row the label's column y, its class weight w and the argmax for
+// `correct`, then the kind's loss and gradient row. `kind` is a constant at each call.
+@inline function label_loss(kind: i32, dout: usize, pred: usize, labels: usize, M: i32, N: i32,
+                            classWeights: usize, correct: usize, eps: f32): f64 {
   if (M <= 0 || N <= 0) {
     if (correct != 0) store<i32>(correct, 0);
     return 0;
@@ -139,24 +119,36 @@ export function f32_cce_probs(dp: usize, p: usize, labels: usize, M: i32, N: i32
   let total: f64 = 0;
   let hits: i32 = 0;
   for (let r = 0; r < M; r++) {
-    const lr = pred + <usize>r * <usize>N * 4;
+    const row = pred + <usize>r * <usize>N * 4;
     const label = load<i32>(labels + <usize>r * 4);
     const y = clamp_label(label, N);
-    if (row_argmax(lr, N) == label) hits++;
+    const arg = row_argmax(row, N);
+    if (arg == label) hits++;
     const w: f64 = classWeights != 0 ? <f64>load<f32>(classWeights + <usize>y * 4) : 1.0;
-    const v = <f64>load<f32>(lr + <usize>y * 4);
-    let g: f64 = -w * invM;
-    if (probs) {
-      const c = Math.min(Math.max(v, <f64>eps), 1.0 - <f64>eps);
-      total -= w * Math.log(c);
-      g = c == v ? g / v : 0;
+    const v = <f64>load<f32>(row + <usize>y * 4);
+    const dr = dout != 0 ? dout + <usize>r * <usize>N * 4 : 0;
+    if (kind == SOFTMAX_XENT) {
+      const m = load<f32>(row + <usize>arg * 4);
+      const s = exp_shifted_row(dr, row, N, m);
+      total += w * (<f64>m + Math.log(s) - v);
+      if (dr != 0) {
+        map_c(OP_MUL, dr, dr, <f32>(w * invM / s), N);
+        const oy = <usize>y * 4;
+        store<f32>(dr + oy, load<f32>(dr + oy) - <f32>(w * invM));
+      }
     } else {
-      total -= w * v;
-    }
-    if (dout != 0) {
-      const dr = dout + <usize>r * <usize>N * 4;
-      memory.fill(dr, 0, <usize>N * 4);
-      store<f32>(dr + <usize>y * 4, <f32>g);
+      let g: f64 = -w * invM;
+      if (kind == CCE_PROBS) {
+        const c = Math.min(Math.max(v, <f64>eps), 1.0 - <f64>eps);
+        total -= w * Math.log(c);
+        g = c == v ? g / v : 0;
+      } else {
+        total -= w * v;
+      }
+      if (dr != 0) {
+        memory.fill(dr, 0, <usize>N * 4);
+        store<f32>(dr + <usize>y * 4, <f32>g);
+      }
     }
   }
   if (correct != 0) store<i32>(correct, hits);
