@@ -1,8 +1,9 @@
 // Element-wise activations, softmax / log-softmax and PReLU, forward and backward side by side,
 // with the vector exp/expm1/sigmoid they are built on; exp_shifted_row is also the softmax of the
-// fused softmax cross-entropy (loss.ts). Row-major, sizes in elements. Forward kernels WRITE their output. Backward kernels WRITE the
-// input gradient (dz = …, so it may alias dy); only parameter gradients (dbias, dalpha) are ADDED
-// (+=), so fan-in and micro-batch accumulation stay free (DESIGN §1).
+// fused softmax cross-entropy (loss.ts). Row-major, sizes in elements. Forward kernels WRITE their
+// output. Backward kernels WRITE the input gradient (dz = …, so it may alias dy); only parameter
+// gradients (dbias, dalpha) are ADDED (+=), so fan-in and micro-batch accumulation stay free
+// (DESIGN §1).
 import { row_dot, row_max, row_sum } from './reduce';
 import { OP_ADD, OP_MUL, hsum_f64, madd, map2, map_c } from './simd';
 
