@@ -1,8 +1,12 @@
-// Element-wise activations, softmax / log-softmax and PReLU, forward and backward side by side.
-// Row-major, sizes in elements. Forward kernels WRITE their output. Backward kernels WRITE the
-// input gradient (dz = …, so it may alias dy); only parameter gradients (dbias, dalpha) are ADDED
-// (+=), so fan-in and micro-batch accumulation stay free (DESIGN §1).
-//
+// Element-wise activations, softmax / log-softmax and PReLU, forward and backward side by side,
+// with the vector exp/expm1/sigmoid they are built on; exp_shifted_row is also the softmax of the
+// fused softmax cross-entropy (loss.ts). Row-major, sizes in elements. Forward kernels WRITE their
+// output. Backward kernels WRITE the input gradient (dz = …, so it may alias dy); only parameter
+// gradients (dbias, dalpha) are ADDED (+=), so fan-in and micro-batch accumulation stay free
+// (DESIGN §1).
+import { row_dot, row_max, row_sum } from './reduce';
+import { OP_ADD, OP_MUL, hsum_f64, madd, map2, map_c } from './simd';
+
 // Codes (mirrored by ACT in src/kernels.ts). `alpha` is the slope of leakyRelu for z < 0 and the α
 // of elu; the other codes ignore it.
 export const ACT_IDENTITY: i32 = 0;
@@ -47,11 +51,6 @@ const INV_SQRT_2PI: f64 = 0.3989422804014327; // 1/√(2π)
 
 // ---- vector maths (simd builds) -------------------------------------------------------------
 
-@inline function vmadd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
-
 // exp and expm1 for lanes x ≤ 0, in three steps shared by both: x = n·ln2 + r with |r| ≲ ln2/2
 // (Cody–Waite split of ln2: n·LN2_HI is exact for |n| ≤ 127), q = e^r − 1 by a degree-7 Taylor
 // polynomial (relative error < 2e-8), 2^n built in the exponent bits.
@@ -60,21 +59,20 @@ const INV_SQRT_2PI: f64 = 0.3989422804014327; // 1/√(2π)
 // (2^n stays a normal f32); vexp flushes them to 0.
 const EXP_SHIFTER: f32 = 12583039.0; // 0x4B40007F
 @inline function vexp_j(vx: v128): v128 {
-  return vmadd(vx, f32x4.splat(1.4426950408889634), f32x4.splat(EXP_SHIFTER));
+  return madd(vx, f32x4.splat(1.4426950408889634), f32x4.splat(EXP_SHIFTER));
 }
 @inline function vexp_q(vx: v128, vn: v128): v128 {
-  let vr = vmadd(vn, f32x4.splat(-0.693359375), vx);
-  vr = vmadd(vn, f32x4.splat(2.12194440e-4), vr);
+  let vr = madd(vn, f32x4.splat(-0.693359375), vx);
+  vr = madd(vn, f32x4.splat(2.12194440e-4), vr);
   let vp = f32x4.splat(1.0 / 5040.0);
-  vp = vmadd(vp, vr, f32x4.splat(1.0 / 720.0));
-  vp = vmadd(vp, vr, f32x4.splat(1.0 / 120.0));
-  vp = vmadd(vp, vr, f32x4.splat(1.0 / 24.0));
-  vp = vmadd(vp, vr, f32x4.splat(1.0 / 6.0));
-  vp = vmadd(vp, vr, f32x4.splat(0.5));
-  vp = vmadd(vp, vr, f32x4.splat(1.0));
+  vp = madd(vp, vr, f32x4.splat(1.0 / 720.0));
+  vp = madd(vp, vr, f32x4.splat(1.0 / 120.0));
+  vp = madd(vp, vr, f32x4.splat(1.0 / 24.0));
+  vp = madd(vp, vr, f32x4.splat(1.0 / 6.0));
+  vp = madd(vp, vr, f32x4.splat(0.5));
+  vp = madd(vp, vr, f32x4.splat(1.0));
   return f32x4.mul(vp, vr);
 }
-
 
 // exp(x) for lanes x ≤ 0 (0 below −87, where the true value is < 1.7e-38); NaN stays NaN.
 @inline function vexp(x: v128): v128 {
@@ -82,7 +80,7 @@ const EXP_SHIFTER: f32 = 12583039.0; // 0x4B40007F
   const vj = vexp_j(vx);
   const vn = f32x4.sub(vj, f32x4.splat(EXP_SHIFTER));
   const vs = i32x4.shl(vj, 23);
-  return v128.andnot(vmadd(vs, vexp_q(vx, vn), vs), f32x4.lt(x, f32x4.splat(-87.0)));
+  return v128.andnot(madd(vs, vexp_q(vx, vn), vs), f32x4.lt(x, f32x4.splat(-87.0)));
 }
 
 // expm1(x) = (2^n − 1) + 2^n·q for lanes x ≤ 0: exact near 0 (n = 0), −1 in the far tail.
@@ -91,7 +89,7 @@ const EXP_SHIFTER: f32 = 12583039.0; // 0x4B40007F
   const vj = vexp_j(vx);
   const vn = f32x4.sub(vj, f32x4.splat(EXP_SHIFTER));
   const vs = i32x4.shl(vj, 23);
-  return vmadd(vs, vexp_q(vx, vn), f32x4.sub(vs, f32x4.splat(1.0)));
+  return madd(vs, vexp_q(vx, vn), f32x4.sub(vs, f32x4.splat(1.0)));
 }
 
 // −|x|
@@ -126,7 +124,7 @@ const EXP_SHIFTER: f32 = 12583039.0; // 0x4B40007F
   }
   // ACT_GELU: z·σ(2u)
   const vz2 = f32x4.mul(vz, vz);
-  const vu = f32x4.mul(f32x4.splat(2 * GELU_C), vmadd(f32x4.mul(vz2, vz), f32x4.splat(GELU_K), vz));
+  const vu = f32x4.mul(f32x4.splat(2 * GELU_C), madd(f32x4.mul(vz2, vz), f32x4.splat(GELU_K), vz));
   return f32x4.mul(vz, vsigmoid(vu));
 }
 
@@ -152,10 +150,10 @@ const EXP_SHIFTER: f32 = 12583039.0; // 0x4B40007F
   }
   // ACT_GELU: s + 2z·s(1−s)·u', s = σ(2u); the limit (1 or 0) beyond |z| = 10, as in dact_scalar.
   const vz2 = f32x4.mul(vz, vz);
-  const vu = f32x4.mul(f32x4.splat(2 * GELU_C), vmadd(f32x4.mul(vz2, vz), f32x4.splat(GELU_K), vz));
+  const vu = f32x4.mul(f32x4.splat(2 * GELU_C), madd(f32x4.mul(vz2, vz), f32x4.splat(GELU_K), vz));
   const vs = vsigmoid(vu);
-  const vdu = f32x4.mul(f32x4.splat(2 * GELU_C), vmadd(vz2, f32x4.splat(3 * GELU_K), vone));
-  const vd = vmadd(f32x4.mul(vz, f32x4.mul(vs, f32x4.sub(vone, vs))), vdu, vs);
+  const vdu = f32x4.mul(f32x4.splat(2 * GELU_C), madd(vz2, f32x4.splat(3 * GELU_K), vone));
+  const vd = madd(f32x4.mul(vz, f32x4.mul(vs, f32x4.sub(vone, vs))), vdu, vs);
   return v128.bitselect(v128.and(vone, vpos), vd, f32x4.gt(f32x4.abs(vz), f32x4.splat(10)));
 }
 
@@ -330,21 +328,6 @@ function act_bwd_row(dz: usize, dy: usize, z: usize, y: usize, n: i32, act: i32,
   }
 }
 
-// acc[0..n) += v[0..n)
-function add_row(acc: usize, v: usize, n: i32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i * 4;
-      v128.store(acc + o, f32x4.add(v128.load(acc + o), v128.load(v + o)));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i * 4;
-    store<f32>(acc + o, load<f32>(acc + o) + load<f32>(v + o));
-  }
-}
-
 // dz (M×N) = dy ⊙ act'(z), written; y = act(z) (may be 0: then computed from z) is read for
 // sigmoid and tanh. dz may alias dy. If dbias ≠ 0: dbias[j] += Σ_i dz[i,j] (row by row while the
 // row is in L1: the fused "δ and db" step of a dense layer's backward).
@@ -353,29 +336,15 @@ export function f32_act_bwd(dz: usize, dy: usize, z: usize, y: usize, M: i32, N:
   for (let r = 0; r < M; r++) {
     const off = <usize>r * <usize>N * 4;
     act_bwd_row(dz + off, dy + off, z + off, y != 0 ? y + off : 0, N, act, alpha);
-    if (dbias != 0) add_row(dbias, dz + off, N);
+    if (dbias != 0) map2(OP_ADD, dbias, dbias, dz + off, N);
   }
 }
 
 // ---- softmax / log-softmax ------------------------------------------------------------------
 
-@inline function row_max(z: usize, n: i32): f32 {
-  let m: f32 = -Infinity;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    if (n >= 4) {
-      let vm = v128.load(z);
-      for (i = 4; i + 4 <= n; i += 4) vm = f32x4.max(vm, v128.load(z + <usize>i * 4));
-      m = Mathf.max(Mathf.max(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)),
-                    Mathf.max(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3)));
-    }
-  }
-  for (; i < n; i++) m = Mathf.max(m, load<f32>(z + <usize>i * 4));
-  return m;
-}
-
 // Σ_j exp(z[j] − m) over one row (f32 lanes, f64 total); out[j] = exp(z[j] − m) when out ≠ 0.
-function exp_shifted_row(out: usize, z: usize, n: i32, m: f32): f64 {
+// m ≥ every z[j] keeps the argument in vexp's range; out may alias z.
+export function exp_shifted_row(out: usize, z: usize, n: i32, m: f32): f64 {
   let s: f64 = 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
@@ -387,8 +356,7 @@ function exp_shifted_row(out: usize, z: usize, n: i32, m: f32): f64 {
       if (out != 0) v128.store(out + o, ve);
       vs = f32x4.add(vs, ve);
     }
-    s = (<f64>f32x4.extract_lane(vs, 0) + <f64>f32x4.extract_lane(vs, 1)) +
-        (<f64>f32x4.extract_lane(vs, 2) + <f64>f32x4.extract_lane(vs, 3));
+    s = hsum_f64(vs);
   }
   for (; j < n; j++) {
     const o = <usize>j * 4;
@@ -406,23 +374,7 @@ export function f32_softmax_fwd(out: usize, z: usize, M: i32, N: i32): void {
     const zr = z + off, orow = out + off;
     const m = row_max(zr, N);
     const s = exp_shifted_row(orow, zr, N, m);
-    scale_row(orow, N, <f32>(1.0 / s));
-  }
-}
-
-// p[0..n) *= c
-function scale_row(p: usize, n: i32, c: f32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vc = f32x4.splat(c);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i * 4;
-      v128.store(p + o, f32x4.mul(v128.load(p + o), vc));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i * 4;
-    store<f32>(p + o, load<f32>(p + o) * c);
+    map_c(OP_MUL, orow, orow, <f32>(1.0 / s), N);
   }
 }
 
@@ -434,36 +386,8 @@ export function f32_log_softmax_fwd(out: usize, z: usize, M: i32, N: i32): void 
     const m = row_max(zr, N);
     const s = exp_shifted_row(0, zr, N, m);
     const shift = <f32>(<f64>m + Math.log(s));
-    let j = 0;
-    if (ASC_FEATURE_SIMD) {
-      const vshift = f32x4.splat(shift);
-      for (; j + 4 <= N; j += 4) {
-        const o = <usize>j * 4;
-        v128.store(orow + o, f32x4.sub(v128.load(zr + o), vshift));
-      }
-    }
-    for (; j < N; j++) {
-      const o = <usize>j * 4;
-      store<f32>(orow + o, load<f32>(zr + o) - shift);
-    }
+    map_c(OP_ADD, orow, zr, -shift, N); // z − shift
   }
-}
-
-// Σ_j a[j]·b[j] over one row, f32 lanes.
-function row_dot(a: usize, b: usize, n: i32): f32 {
-  let s: f32 = 0;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    let vs = f32x4.splat(0);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i * 4;
-      vs = f32x4.add(vs, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    }
-    s = (f32x4.extract_lane(vs, 0) + f32x4.extract_lane(vs, 1)) +
-        (f32x4.extract_lane(vs, 2) + f32x4.extract_lane(vs, 3));
-  }
-  for (; i < n; i++) s += load<f32>(a + <usize>i * 4) * load<f32>(b + <usize>i * 4);
-  return s;
 }
 
 // dz (M×N) = y ⊙ (dy − Σ_j dy_j·y_j) per row, written; y is the softmax output; dz may alias dy.
@@ -492,8 +416,7 @@ export function f32_log_softmax_bwd(dz: usize, dy: usize, y: usize, M: i32, N: i
   for (let r = 0; r < M; r++) {
     const off = <usize>r * <usize>N * 4;
     const dzr = dz + off, dyr = dy + off, yr = y + off;
-    let s: f32 = 0;
-    for (let j = 0; j < N; j++) s += load<f32>(dyr + <usize>j * 4);
+    const s = row_sum(dyr, N);
     let j = 0;
     if (ASC_FEATURE_SIMD) {
       const vs = f32x4.splat(s);

@@ -1,6 +1,8 @@
 // Batch making in wasm (DESIGN §3): a dataset is copied in once; each batch is gathered from a
 // permutation (or sampled indices) held in wasm, u8 pixels scaled to f32 on the fly.
 // Indices are i32 row numbers, trusted (the facade makes them in range). All outputs are written.
+// Also the argmax of each row (predicted classes).
+import { row_argmax } from './reduce';
 
 // out[r, :] = src[idx[r], :] for r < rows (f32, rows of `cols`). out must not overlap src.
 export function f32_gather_rows(out: usize, src: usize, idx: usize, rows: i32, cols: i32): void {
@@ -64,19 +66,5 @@ export function i32_gather(out: usize, src: usize, idx: usize, n: i32): void {
 // NOTE: NaN never compares greater, so a NaN wins only in column 0. N ≤ 0 writes 0.
 export function f32_argmax_rows(out: usize, x: usize, M: i32, N: i32): void {
   const rowBytes = <usize>N << 2;
-  for (let i = 0; i < M; i++) {
-    const xr = x + <usize>i * rowBytes;
-    let best = 0;
-    if (N > 0) {
-      let bv = load<f32>(xr);
-      for (let j = 1; j < N; j++) {
-        const v = load<f32>(xr + (<usize>j << 2));
-        if (v > bv) {
-          bv = v;
-          best = j;
-        }
-      }
-    }
-    store<i32>(out + (<usize>i << 2), best);
-  }
+  for (let i = 0; i < M; i++) store<i32>(out + (<usize>i << 2), row_argmax(x + <usize>i * rowBytes, N));
 }

@@ -4,16 +4,21 @@
 //   f32_gemm_nt: A is M×K, B is N×K (A·Bᵀ) (input grad:   δ·Wᵀ)
 //   f32_gemm_tn: A is K×M, B is K×N (Aᵀ·B) (weight grad:  Xᵀ·δ)
 //
-// All three reduce to one register-blocked micro-kernel over packed panels; only the packing
-// reads A and B with different strides. Loop order (Goto/BLIS): N blocks → K blocks (pack B) →
-// M blocks (pack A) → NR-wide B panels → MR-high A panels → MR×NR micro-kernel.
-// `accumulate` = 1 adds into C (backward kernels add into gradient buffers, DESIGN §1).
-// Tails are computed in registers on zero-padded panels and stored through a scratch tile, so no
-// kernel reads or writes past any operand.
+//   f32_dense_fwd: X·W + bias, then an activation (the fused forward of a dense layer)
+//   f32_gemm_ex:   any strides (the thread pool's row slices); *_scalar: the scalar reference
+//
+// All of them reduce to one register-blocked 4×8 micro-kernel over packed panels; only the
+// packing reads A and B with different strides. Loop order (Goto/BLIS): N blocks → K blocks
+// (pack B) → M blocks (pack A) → NR-wide B panels → MR-high A panels → MR×NR micro-kernel. With at
+// most MR rows (batch 1–4) a twin kernel reads B in place instead. `accumulate` = 1 adds into C
+// (backward kernels add into gradient buffers, DESIGN §1). Tails are computed in registers on
+// zero-padded panels and stored through a scratch tile, so no kernel reads or writes past any
+// operand. The scalar build runs the i-k-j scalar reference for every export.
 import { act_fwd_inplace } from './activation';
+import { madd } from './simd';
 
-// Micro-tile: MR rows × NR columns of f32x4 accumulators (NR/4 vectors per row).
-// 4×8 in both SIMD builds: 5×8 and 6×8 were measured 40–55% slower with relaxed_madd (V8 spills).
+// Micro-tile: MR rows × NR columns of f32x4 accumulators (NR/4 vectors per row); both kernels
+// hold exactly 4 rows. 5×8 and 6×8 were measured 40–55% slower with relaxed_madd (V8 spills).
 export const MR: i32 = 4;
 export const NR: i32 = 8;
 // Cache blocking: a KC×NR B panel (≤ 16 KiB) stays in L1, an MC×KC A block (≤ 240 KiB) in L2,
@@ -50,11 +55,6 @@ export function gemm_set_workspace(ptr: usize): void {
 @inline function kblock(K: i32): i32 {
   const blocks = (K + KC - 1) / KC;
   return (K + blocks - 1) / blocks;
-}
-
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
 }
 
 // ---- packing -------------------------------------------------------------------------------
@@ -119,14 +119,14 @@ function pack_a(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32): voi
     const mr = imin(MR, mc - ir);
     const src = a + <usize>(ir * rsA) * 4;
     let k = 0;
-    if (ASC_FEATURE_SIMD && MR == 4 && mr == 4 && csA == 1) {
+    if (ASC_FEATURE_SIMD && mr == 4 && csA == 1) {
       // Row-major A: transpose 4×4 blocks (4 rows × 4 k) into 4 k-columns.
       const r = <usize>rsA * 4;
       for (; k + 4 <= kc; k += 4) {
         transpose4_store(dst, 16, src + <usize>k * 4, r);
         dst += 64;
       }
-    } else if (ASC_FEATURE_SIMD && MR == 4 && mr == 4 && rsA == 1) {
+    } else if (ASC_FEATURE_SIMD && mr == 4 && rsA == 1) {
       // Transposed A (Aᵀ·B): the 4 rows of a panel are contiguous for each k.
       const step = <usize>csA * 4;
       let p = src;
@@ -191,8 +191,6 @@ function kernel_simd(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32,
   let vacc1x0123 = vb0, vacc1x4567 = vb1;
   let vacc2x0123 = vb0, vacc2x4567 = vb1;
   let vacc3x0123 = vb0, vacc3x4567 = vb1;
-  let vacc4x0123 = vb0, vacc4x4567 = vb1;
-  let vacc5x0123 = vb0, vacc5x4567 = vb1;
   const paEnd = pa + <usize>(kc * MR) * 4;
   do {
     const vb0123 = v128.load(pb);
@@ -209,16 +207,6 @@ function kernel_simd(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32,
     va = v128.load32_splat(pa, 12);
     vacc3x0123 = madd(va, vb0123, vacc3x0123);
     vacc3x4567 = madd(va, vb4567, vacc3x4567);
-    if (MR >= 5) {
-      va = v128.load32_splat(pa, 16);
-      vacc4x0123 = madd(va, vb0123, vacc4x0123);
-      vacc4x4567 = madd(va, vb4567, vacc4x4567);
-    }
-    if (MR >= 6) {
-      va = v128.load32_splat(pa, 20);
-      vacc5x0123 = madd(va, vb0123, vacc5x0123);
-      vacc5x4567 = madd(va, vb4567, vacc5x4567);
-    }
     pa += <usize>MR * 4;
     pb += <usize>NR * 4;
   } while (pa != paEnd);
@@ -227,8 +215,6 @@ function kernel_simd(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32,
   if (mr > 1) store_row(c + ld, vacc1x0123, vacc1x4567, nr, accumulate);
   if (mr > 2) store_row(c + 2 * ld, vacc2x0123, vacc2x4567, nr, accumulate);
   if (mr > 3) store_row(c + 3 * ld, vacc3x0123, vacc3x4567, nr, accumulate);
-  if (MR >= 5 && mr > 4) store_row(c + 4 * ld, vacc4x0123, vacc4x4567, nr, accumulate);
-  if (MR >= 6 && mr > 5) store_row(c + 5 * ld, vacc5x0123, vacc5x4567, nr, accumulate);
 }
 
 // Up to MR rows of C [+]= A·B over a KC block with B read in place (B rows contiguous, row stride

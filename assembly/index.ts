@@ -11,16 +11,16 @@ export {
 export { f32_mse, f32_mae, f32_bce_logits, f32_bce_probs, f32_softmax_xent, f32_nll, f32_cce_probs } from './loss';
 export {
   f32_sgd_step, f32_adagrad_step, f32_adadelta_step, f32_rmsprop_step, f32_adam_step, f32_adamax_step,
-  f32_sumsq, f32_count_nonfinite,
 } from './optim';
+export { f32_colsum_add, f32_sumsq, f32_l1l2_penalty, f32_count_nonfinite } from './reduce';
+export { f32_add, f32_add_inplace, f32_scale, f32_fill } from './simd';
 export {
   rng_seed, rng_next_u32, f32_fill_uniform, f32_fill_normal, i32_permutation, i32_sample,
   f32_dropout_fwd, f32_dropout_bwd,
 } from './random';
 export {
   f32_batchnorm_fwd_train, f32_batchnorm_fwd_infer, f32_batchnorm_bwd,
-  f32_layernorm_fwd, f32_layernorm_bwd,
-  f32_add, f32_add_inplace, f32_scale, f32_colsum_add, f32_fill, f32_l1l2_penalty, f32_activity_grad,
+  f32_layernorm_fwd, f32_layernorm_bwd, f32_activity_grad,
 } from './norm';
 export { f32_gather_rows, u8_gather_rows_scale, i32_gather, f32_argmax_rows } from './data';
 

@@ -1,16 +1,13 @@
-// Normalisation layers (batch norm, layer norm) forward and backward side by side, plus the small
-// element-wise helpers the facade needs around them (residual add, scaling, bias gradients,
-// L1/L2 penalties and activity-regularizer gradients).
+// Normalisation layers, forward and backward side by side: batch norm (statistics per column,
+// over the batch) and layer norm (per row, over the features), plus the activity-regularizer
+// gradient that the facade applies to a layer's output.
 //
 // Layout: x is M×N row-major, rows are samples, features along N. Parameter gradients
-// (dgamma, dbeta, colsum) are ADDED into (+=, DESIGN §1); input gradients dx are WRITTEN.
-// Reductions run in f32 (two passes for the variance); SIMD builds sum in a different order than
-// the scalar build, so results agree to rounding, not bit for bit.
-
-@inline function hsum(v: v128): f32 {
-  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
-         (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-}
+// (dgamma, dbeta) and dy of f32_activity_grad are ADDED into (+=, DESIGN §1); input gradients dx
+// are WRITTEN. Reductions run in f32 (two passes for the variance); SIMD builds sum in a different
+// order than the scalar build, so results agree to rounding, not bit for bit.
+import { f32_colsum_add, row_sum, row_sumsq_dev } from './reduce';
+import { hsum, vsign } from './simd';
 
 // ---- batch norm ----------------------------------------------------------------------------
 
@@ -27,20 +24,7 @@ export function f32_batchnorm_fwd_train(out: usize, xhat: usize, mean: usize, in
   const rowBytes = <usize>N << 2;
   // Pass 1: column sums into mean.
   memory.fill(mean, 0, rowBytes);
-  for (let i = 0; i < M; i++) {
-    const xr = x + <usize>i * rowBytes;
-    let j = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; j + 4 <= N; j += 4) {
-        const o = <usize>j << 2;
-        v128.store(mean + o, f32x4.add(v128.load(mean + o), v128.load(xr + o)));
-      }
-    }
-    for (; j < N; j++) {
-      const o = <usize>j << 2;
-      store<f32>(mean + o, load<f32>(mean + o) + load<f32>(xr + o));
-    }
-  }
+  f32_colsum_add(mean, x, M, N);
   const invM: f32 = <f32>1 / <f32>M;
   for (let j = 0; j < N; j++) {
     const o = <usize>j << 2;
@@ -213,19 +197,6 @@ export function f32_batchnorm_bwd(dx: usize, dgamma: usize, dbeta: usize, dy: us
 
 // ---- layer norm ----------------------------------------------------------------------------
 
-// Row sum of N floats at p.
-@inline function row_sum(p: usize, N: i32): f32 {
-  let j = 0;
-  let s: f32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    let v = f32x4.splat(0);
-    for (; j + 4 <= N; j += 4) v = f32x4.add(v, v128.load(p + (<usize>j << 2)));
-    s = hsum(v);
-  }
-  for (; j < N; j++) s += load<f32>(p + (<usize>j << 2));
-  return s;
-}
-
 // Forward, statistics per row. Written: invstd (M) = 1/√(var + eps) (biased variance over the N
 // features), xhat (M×N) = (x − mean)·invstd, out (M×N) = gamma·xhat + beta (gamma, beta per
 // column). out may alias x.
@@ -238,25 +209,10 @@ export function f32_layernorm_fwd(out: usize, xhat: usize, invstd: usize, x: usi
     const off = <usize>i * rowBytes;
     const xr = x + off, hr = xhat + off, or = out + off;
     const mu = row_sum(xr, N) * invN;
-    // Σ (x − mean)²
-    let j = 0;
-    let ss: f32 = 0;
-    if (ASC_FEATURE_SIMD) {
-      const vmu = f32x4.splat(mu);
-      let v = f32x4.splat(0);
-      for (; j + 4 <= N; j += 4) {
-        const d = f32x4.sub(v128.load(xr + (<usize>j << 2)), vmu);
-        v = f32x4.add(v, f32x4.mul(d, d));
-      }
-      ss = hsum(v);
-    }
-    for (; j < N; j++) {
-      const d = load<f32>(xr + (<usize>j << 2)) - mu;
-      ss += d * d;
-    }
+    const ss = row_sumsq_dev(xr, N, mu);
     const is: f32 = <f32>1 / Mathf.sqrt(ss * invN + eps);
     store<f32>(invstd + (<usize>i << 2), is);
-    j = 0;
+    let j = 0;
     if (ASC_FEATURE_SIMD) {
       const vmu = f32x4.splat(mu);
       const vis = f32x4.splat(is);
@@ -330,83 +286,7 @@ export function f32_layernorm_bwd(dx: usize, dgamma: usize, dbeta: usize, dy: us
   }
 }
 
-// ---- element-wise helpers ------------------------------------------------------------------
-
-// out = a + b, written (residual add). out may alias a or b.
-export function f32_add(out: usize, a: usize, b: usize, n: i32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(out + o, load<f32>(a + o) + load<f32>(b + o));
-  }
-}
-
-// acc += x (gradient fan-in).
-export function f32_add_inplace(acc: usize, x: usize, n: i32): void {
-  f32_add(acc, acc, x, n);
-}
-
-// out = s·x, written. out may alias x.
-export function f32_scale(out: usize, x: usize, s: f32, n: i32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vs = f32x4.splat(s);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, f32x4.mul(v128.load(x + o), vs));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(out + o, load<f32>(x + o) * s);
-  }
-}
-
-// out[j] += Σ_i x[i, j] over the M rows of x (M×N): the bias gradient.
-export function f32_colsum_add(out: usize, x: usize, M: i32, N: i32): void {
-  const rowBytes = <usize>N << 2;
-  for (let i = 0; i < M; i++) f32_add(out, out, x + <usize>i * rowBytes, N);
-}
-
-// out[0..n) = v, written.
-export function f32_fill(out: usize, v: f32, n: i32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vv = f32x4.splat(v);
-    for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), vv);
-  }
-  for (; i < n; i++) store<f32>(out + (<usize>i << 2), v);
-}
-
-// Returns l1·Σ|p| + l2·Σp² over p[0..n), accumulated in f64.
-export function f32_l1l2_penalty(p: usize, n: i32, l1: f32, l2: f32): f64 {
-  let i = 0;
-  let sa: f64 = 0, sq: f64 = 0;
-  if (ASC_FEATURE_SIMD) {
-    let va = f64x2.splat(0), vq = f64x2.splat(0);
-    for (; i + 4 <= n; i += 4) {
-      const v = f32x4.abs(v128.load(p + (<usize>i << 2)));
-      const lo = f64x2.promote_low_f32x4(v);
-      const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
-      va = f64x2.add(va, f64x2.add(lo, hi));
-      vq = f64x2.add(vq, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
-    }
-    sa = f64x2.extract_lane(va, 0) + f64x2.extract_lane(va, 1);
-    sq = f64x2.extract_lane(vq, 0) + f64x2.extract_lane(vq, 1);
-  }
-  for (; i < n; i++) {
-    const v = <f64>load<f32>(p + (<usize>i << 2));
-    sa += Math.abs(v);
-    sq += v * v;
-  }
-  return <f64>l1 * sa + <f64>l2 * sq;
-}
+// ---- activity regularizer -----------------------------------------------------------------
 
 // Activity regularizer gradient: dy += scale·(l1·sign(y) + 2·l2·y), sign(0) = 0. dy may alias y
 // only if the caller wants y replaced (it is read before dy is written).
@@ -417,12 +297,10 @@ export function f32_activity_grad(dy: usize, y: usize, n: i32, l1: f32, l2: f32,
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const va = f32x4.splat(a), vb = f32x4.splat(b);
-    const zero = f32x4.splat(0), one = f32x4.splat(1);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const v = v128.load(y + o);
-      const sgn = f32x4.sub(v128.and(f32x4.gt(v, zero), one), v128.and(f32x4.lt(v, zero), one));
-      const g = f32x4.add(f32x4.mul(va, sgn), f32x4.mul(vb, v));
+      const g = f32x4.add(f32x4.mul(va, vsign(v)), f32x4.mul(vb, v));
       v128.store(dy + o, f32x4.add(v128.load(dy + o), g));
     }
   }

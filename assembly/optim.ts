@@ -1,5 +1,7 @@
-// Optimizer steps: one pass over a contiguous range of n parameters, updating θ (p) and the
-// optimizer state in place from the gradient g, which is read, never written. Nothing aliases.
+// Optimizer steps (SGD with momentum/Nesterov, AdaGrad, AdaDelta, RMSProp, Adam/AdamW, Adamax):
+// one pass over a contiguous range of n parameters, updating θ (p) and the optimizer state in
+// place from the gradient g, which is read, never written. Nothing aliases. The reductions that
+// feed a step (Σg² for global-norm clipping, the non-finite check) are in reduce.ts.
 //
 // Every step kernel ends with the same arguments (n, lr, l1, l2, wd, clip, gscale) and does, per
 // element, in this order (DESIGN §4: optimizer + L1/L2 + clipping in one pass):
@@ -12,6 +14,7 @@
 // With gscale = 1, clip = 0, l1 = l2 = wd = 0 steps 1–4 change nothing (exact ×1, +0).
 // Hyperparameters arrive as f32; bias corrections are computed once per call in f64.
 // NOTE: clipping acts on the data gradient only; the penalty terms of step 3 are never clipped.
+import { vsign } from './simd';
 
 // Effective gradient, scalar form. `hi` is clip (or +∞ when off), `l2x2` is 2·l2.
 // NOTE: written with compares so that a NaN gradient stays NaN (as f32x4.pmin/pmax do below).
@@ -23,18 +26,30 @@
   return x + l1 * s + l2x2 * th;
 }
 
-// Effective gradient of four lanes; same arithmetic as geff. `one` holds 1.0 in each lane.
+// Effective gradient of four lanes; same arithmetic as geff. The settings arrive as scalars: their
+// splats are loop-invariant, and V8 hoists them out of the loop (measured: no cost).
 // `pure` (no scaling, clipping or penalty: the common case) returns g: the arithmetic would change
 // nothing for finite θ but costs more than the update itself. It is compiled out only where
 // `pure` is a constant (the two loop copies of SGD and Adam); elsewhere it becomes a select.
-@inline function geff4(pure: bool, g: v128, th: v128, vgs: v128, vhi: v128, vlo: v128, vl1: v128, vl2x2: v128, one: v128): v128 {
+@inline function geff4(pure: bool, g: v128, th: v128, gscale: f32, hi: f32, l1: f32, l2x2: f32): v128 {
   if (pure) return g;
-  let x = f32x4.mul(g, vgs);
-  x = f32x4.pmin(x, vhi); // vhi < x ? vhi : x
-  x = f32x4.pmax(x, vlo); // x < vlo ? vlo : x
-  const zero = f32x4.splat(0);
-  const s = f32x4.sub(v128.and(f32x4.gt(th, zero), one), v128.and(f32x4.lt(th, zero), one));
-  return f32x4.add(f32x4.add(x, f32x4.mul(vl1, s)), f32x4.mul(vl2x2, th));
+  let x = f32x4.mul(g, f32x4.splat(gscale));
+  x = f32x4.pmin(x, f32x4.splat(hi)); // hi < x ? hi : x
+  x = f32x4.pmax(x, f32x4.splat(-hi)); // x < −hi ? −hi : x
+  return f32x4.add(f32x4.add(x, f32x4.mul(f32x4.splat(l1), vsign(th))), f32x4.mul(f32x4.splat(l2x2), th));
+}
+
+// Moment estimate at q updated in place and returned: *q ← ρ·*q + take·x (take = 1 − ρ);
+// one float, or four lanes.
+@inline function ema(q: usize, x: f32, rho: f32, take: f32): f32 {
+  const a = rho * load<f32>(q) + take * x;
+  store<f32>(q, a);
+  return a;
+}
+@inline function ema4(q: usize, x: v128, vrho: v128, vtake: v128): v128 {
+  const a = f32x4.add(f32x4.mul(vrho, v128.load(q)), f32x4.mul(vtake, x));
+  v128.store(q, a);
+  return a;
 }
 
 @inline function isPure(gscale: f32, clip: f32, l1: f32, l2: f32): bool {
@@ -82,14 +97,12 @@ export function f32_sgd_step(p: usize, g: usize, v: usize, momentum: f32, nester
 // The f32x4 loop of f32_sgd_step over the first n & ~3 elements; returns where it stopped.
 @inline function sgd_simd(pure: bool, p: usize, g: usize, v: usize, momentum: f32, plain: bool, nest: bool,
                           n: i32, lr: f32, l1: f32, l2x2: f32, keep: f32, hi: f32, gscale: f32): i32 {
-  const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
-  const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
   const vkeep = f32x4.splat(keep), vlr = f32x4.splat(lr), vmu = f32x4.splat(momentum);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     const th = v128.load(p + o);
-    const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+    const ge = geff4(pure, v128.load(g + o), th, gscale, hi, l1, l2x2);
     const step = f32x4.mul(vlr, ge);
     const kth = f32x4.mul(th, vkeep);
     if (plain) {
@@ -110,13 +123,11 @@ export function f32_adagrad_step(p: usize, g: usize, acc: usize, eps: f32,
   const pure = isPure(gscale, clip, l1, l2);
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
-    const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
     const vkeep = f32x4.splat(keep), vlr = f32x4.splat(lr), veps = f32x4.splat(eps);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const th = v128.load(p + o);
-      const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
+      const ge = geff4(pure, v128.load(g + o), th, gscale, hi, l1, l2x2);
       const a = f32x4.add(v128.load(acc + o), f32x4.mul(ge, ge));
       v128.store(acc + o, a);
       const upd = f32x4.div(f32x4.mul(vlr, ge), f32x4.add(f32x4.sqrt(a), veps));
@@ -142,19 +153,16 @@ export function f32_adadelta_step(p: usize, g: usize, accG: usize, accD: usize, 
   const orho: f32 = 1 - rho;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
-    const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
     const vkeep = f32x4.splat(keep), vlr = f32x4.splat(lr), veps = f32x4.splat(eps);
     const vrho = f32x4.splat(rho), vorho = f32x4.splat(orho);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const th = v128.load(p + o);
-      const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
-      const ag = f32x4.add(f32x4.mul(vrho, v128.load(accG + o)), f32x4.mul(vorho, f32x4.mul(ge, ge)));
-      v128.store(accG + o, ag);
+      const ge = geff4(pure, v128.load(g + o), th, gscale, hi, l1, l2x2);
+      const ag = ema4(accG + o, f32x4.mul(ge, ge), vrho, vorho);
       const ad = v128.load(accD + o);
       const d = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(ad, veps)), f32x4.sqrt(f32x4.add(ag, veps))), ge);
-      v128.store(accD + o, f32x4.add(f32x4.mul(vrho, ad), f32x4.mul(vorho, f32x4.mul(d, d))));
+      ema4(accD + o, f32x4.mul(d, d), vrho, vorho);
       v128.store(p + o, f32x4.sub(f32x4.mul(th, vkeep), f32x4.mul(vlr, d)));
     }
   }
@@ -162,11 +170,10 @@ export function f32_adadelta_step(p: usize, g: usize, accG: usize, accD: usize, 
     const o = <usize>i << 2;
     const th = load<f32>(p + o);
     const ge = geff(load<f32>(g + o), th, gscale, hi, l1, l2x2);
-    const ag = rho * load<f32>(accG + o) + orho * (ge * ge);
-    store<f32>(accG + o, ag);
+    const ag = ema(accG + o, ge * ge, rho, orho);
     const ad = load<f32>(accD + o);
     const d = (Mathf.sqrt(ad + eps) / Mathf.sqrt(ag + eps)) * ge;
-    store<f32>(accD + o, rho * ad + orho * (d * d));
+    ema(accD + o, d * d, rho, orho);
     store<f32>(p + o, th * keep - lr * d);
   }
 }
@@ -189,21 +196,17 @@ export function f32_rmsprop_step(p: usize, g: usize, ms: usize, mom: usize, mg: 
   const useMom = momentum > 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
-    const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
     const vkeep = f32x4.splat(keep), vlr = f32x4.splat(lr), veps = f32x4.splat(eps);
     const vrho = f32x4.splat(rho), vorho = f32x4.splat(orho), vmu = f32x4.splat(momentum);
     const zero = f32x4.splat(0);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const th = v128.load(p + o);
-      const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
-      const s = f32x4.add(f32x4.mul(vrho, v128.load(ms + o)), f32x4.mul(vorho, f32x4.mul(ge, ge)));
-      v128.store(ms + o, s);
+      const ge = geff4(pure, v128.load(g + o), th, gscale, hi, l1, l2x2);
+      const s = ema4(ms + o, f32x4.mul(ge, ge), vrho, vorho);
       let var_ = s;
       if (cen) {
-        const a = f32x4.add(f32x4.mul(vrho, v128.load(mg + o)), f32x4.mul(vorho, ge));
-        v128.store(mg + o, a);
+        const a = ema4(mg + o, ge, vrho, vorho);
         var_ = f32x4.pmax(f32x4.sub(s, f32x4.mul(a, a)), zero);
       }
       const upd = f32x4.div(f32x4.mul(vlr, ge), f32x4.add(f32x4.sqrt(var_), veps));
@@ -221,12 +224,10 @@ export function f32_rmsprop_step(p: usize, g: usize, ms: usize, mom: usize, mg: 
     const o = <usize>i << 2;
     const th = load<f32>(p + o);
     const ge = geff(load<f32>(g + o), th, gscale, hi, l1, l2x2);
-    const s = rho * load<f32>(ms + o) + orho * (ge * ge);
-    store<f32>(ms + o, s);
+    const s = ema(ms + o, ge * ge, rho, orho);
     let var_ = s;
     if (cen) {
-      const a = rho * load<f32>(mg + o) + orho * ge;
-      store<f32>(mg + o, a);
+      const a = ema(mg + o, ge, rho, orho);
       var_ = s - a * a;
       if (var_ < 0) var_ = 0;
     }
@@ -265,10 +266,8 @@ export function f32_adam_step(p: usize, g: usize, m: usize, v: usize, vmax: usiz
     const o = <usize>i << 2;
     const th = load<f32>(p + o);
     const ge = geff(load<f32>(g + o), th, gscale, hi, l1, l2x2);
-    const mm = beta1 * load<f32>(m + o) + ob1 * ge;
-    store<f32>(m + o, mm);
-    let vv = beta2 * load<f32>(v + o) + ob2 * (ge * ge);
-    store<f32>(v + o, vv);
+    const mm = ema(m + o, ge, beta1, ob1);
+    let vv = ema(v + o, ge * ge, beta2, ob2);
     if (ams) {
       vv = Mathf.max(load<f32>(vmax + o), vv);
       store<f32>(vmax + o, vv);
@@ -281,8 +280,6 @@ export function f32_adam_step(p: usize, g: usize, m: usize, v: usize, vmax: usiz
 @inline function adam_simd(pure: bool, p: usize, g: usize, m: usize, v: usize, vmax: usize, beta1: f32, beta2: f32,
                            eps: f32, ams: bool, stepSize: f32, rbc2: f32, n: i32, l1: f32, l2x2: f32, keep: f32,
                            hi: f32, gscale: f32): i32 {
-  const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
-  const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
   const vkeep = f32x4.splat(keep), veps = f32x4.splat(eps);
   const vb1 = f32x4.splat(beta1), vob1 = f32x4.splat(1 - beta1), vb2 = f32x4.splat(beta2), vob2 = f32x4.splat(1 - beta2);
   const vstep = f32x4.splat(stepSize), vrbc2 = f32x4.splat(rbc2);
@@ -290,11 +287,9 @@ export function f32_adam_step(p: usize, g: usize, m: usize, v: usize, vmax: usiz
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     const th = v128.load(p + o);
-    const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
-    const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vob1, ge));
-    v128.store(m + o, mm);
-    let vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vob2, f32x4.mul(ge, ge)));
-    v128.store(v + o, vv);
+    const ge = geff4(pure, v128.load(g + o), th, gscale, hi, l1, l2x2);
+    const mm = ema4(m + o, ge, vb1, vob1);
+    let vv = ema4(v + o, f32x4.mul(ge, ge), vb2, vob2);
     if (ams) {
       vv = f32x4.max(v128.load(vmax + o), vv);
       v128.store(vmax + o, vv);
@@ -315,17 +310,14 @@ export function f32_adamax_step(p: usize, g: usize, m: usize, u: usize, beta1: f
   const stepSize = <f32>(<f64>lr / (1.0 - Math.pow(<f64>beta1, <f64>t)));
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const vgs = f32x4.splat(gscale), vhi = f32x4.splat(hi), vlo = f32x4.splat(-hi);
-    const vl1 = f32x4.splat(l1), vl2x2 = f32x4.splat(l2x2), one = f32x4.splat(1);
     const vkeep = f32x4.splat(keep), veps = f32x4.splat(eps);
     const vb1 = f32x4.splat(beta1), vob1 = f32x4.splat(ob1), vb2 = f32x4.splat(beta2);
     const vstep = f32x4.splat(stepSize);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const th = v128.load(p + o);
-      const ge = geff4(pure, v128.load(g + o), th, vgs, vhi, vlo, vl1, vl2x2, one);
-      const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vob1, ge));
-      v128.store(m + o, mm);
+      const ge = geff4(pure, v128.load(g + o), th, gscale, hi, l1, l2x2);
+      const mm = ema4(m + o, ge, vb1, vob1);
       const uu = f32x4.max(f32x4.mul(vb2, v128.load(u + o)), f32x4.add(f32x4.abs(ge), veps));
       v128.store(u + o, uu);
       v128.store(p + o, f32x4.sub(f32x4.mul(th, vkeep), f32x4.div(f32x4.mul(vstep, mm), uu)));
@@ -335,54 +327,9 @@ export function f32_adamax_step(p: usize, g: usize, m: usize, u: usize, beta1: f
     const o = <usize>i << 2;
     const th = load<f32>(p + o);
     const ge = geff(load<f32>(g + o), th, gscale, hi, l1, l2x2);
-    const mm = beta1 * load<f32>(m + o) + ob1 * ge;
-    store<f32>(m + o, mm);
+    const mm = ema(m + o, ge, beta1, ob1);
     const uu = Mathf.max(beta2 * load<f32>(u + o), Mathf.abs(ge) + eps);
     store<f32>(u + o, uu);
     store<f32>(p + o, th * keep - (stepSize * mm) / uu);
   }
-}
-
-// Σ p[i]² over n floats, accumulated in f64 (each f32 square is exact in f64). For global-norm
-// clipping: gscale = min(1, maxNorm/√sumsq).
-export function f32_sumsq(p: usize, n: i32): f64 {
-  let i = 0;
-  let s: f64 = 0;
-  if (ASC_FEATURE_SIMD) {
-    let acc0 = f64x2.splat(0), acc1 = f64x2.splat(0);
-    for (; i + 4 <= n; i += 4) {
-      const x = v128.load(p + (<usize>i << 2));
-      const lo = f64x2.promote_low_f32x4(x);
-      const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1));
-      acc0 = f64x2.add(acc0, f64x2.mul(lo, lo));
-      acc1 = f64x2.add(acc1, f64x2.mul(hi, hi));
-    }
-    const a = f64x2.add(acc0, acc1);
-    s = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
-  }
-  for (; i < n; i++) {
-    const x = <f64>load<f32>(p + (<usize>i << 2));
-    s += x * x;
-  }
-  return s;
-}
-
-// Number of NaN or ±∞ among p[0..n).
-export function f32_count_nonfinite(p: usize, n: i32): i32 {
-  let i = 0;
-  let c = 0;
-  if (ASC_FEATURE_SIMD) {
-    // NOTE: x − x is 0 for finite x and NaN for NaN and ±∞; NaN ≠ 0 gives a lane of −1.
-    const zero = f32x4.splat(0);
-    let acc = i32x4.splat(0);
-    for (; i + 4 <= n; i += 4) {
-      const x = v128.load(p + (<usize>i << 2));
-      acc = i32x4.sub(acc, f32x4.ne(f32x4.sub(x, x), zero));
-    }
-    c = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
-  }
-  for (; i < n; i++) {
-    if (!isFinite<f32>(load<f32>(p + (<usize>i << 2)))) c++;
-  }
-  return c;
 }

@@ -1,11 +1,13 @@
 // The one seeded PRNG (DESIGN §8): initialisation, shuffling/sampling and dropout masks all draw
 // from it. xoshiro128** (Blackman & Vigna), state = 4 × u32 = 16 bytes at a pointer the facade
-// owns, so each model has its own stream; seeded through splitmix64.
+// owns, so each model has its own stream; seeded through splitmix64. Kernels: seeding, uniform
+// and normal fills, permutations, sampling with replacement, inverted dropout forward and backward.
 //
 // Every kernel here is integer arithmetic plus IEEE f32/f64 operations in a fixed order (no
 // relaxed FMA, no lane-order-dependent reductions, host Math never used), so all three builds
 // produce the same bits for the same seed. Each kernel loads the state, advances it once per draw
 // and stores it back.
+import { OP_MUL, map2 } from './simd';
 
 // Working copy of the state while a kernel runs (module globals: one set per instance/thread).
 let s0: u32 = 0;
@@ -187,15 +189,5 @@ export function f32_dropout_fwd(out: usize, mask: usize, x: usize, n: i32, rate:
 // dx[i] = dy[i]·mask[i] written (not added: dropout's input gradient has one consumer). dx may
 // alias dy.
 export function f32_dropout_bwd(dx: usize, dy: usize, mask: usize, n: i32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(dx + o, f32x4.mul(v128.load(dy + o), v128.load(mask + o)));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(dx + o, load<f32>(dy + o) * load<f32>(mask + o));
-  }
+  map2(OP_MUL, dx, dy, mask, n);
 }

@@ -1,15 +1,15 @@
 // assembly/norm.ts on every build against the float64 references of test/util/ref_norm.ts:
 // batch norm (train, infer, backward), layer norm (forward, backward) over M, N ∈ SIZES², running
-// statistics over 3 steps, aliasing, kink values and extremes; the element-wise helpers over n up
-// to 784.
-import { describe, expect, it } from 'vitest';
+// statistics over 3 steps, aliasing, kink values and extremes; the activity-regularizer gradient
+// over n up to 784. (The element-wise kernels and reductions that lived here: simd.test.ts,
+// reduce.test.ts.)
+import { describe, it } from 'vitest';
 import type { Engine } from '../../src/wasm.js';
 import { assertClose } from '../util/close.js';
 import { ALL_ISAS, engineFor, get, put } from '../util/engines.js';
 import {
-  activityGradRef, batchnormBwdRef, batchnormInferRef, batchnormTrainRef, l1l2PenaltyRef, layernormBwdRef, layernormFwdRef,
+  activityGradRef, batchnormBwdRef, batchnormInferRef, batchnormTrainRef, layernormBwdRef, layernormFwdRef,
 } from '../../src/reference.js';
-import { addRef, colsumAddRef, scaleRef } from '../util/ref_norm.js';
 import { rng, uniform } from '../util/rng.js';
 
 const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 37, 128];
@@ -250,55 +250,6 @@ describe.each(ALL_ISAS)('norm kernels on the %s build', (isa) => {
       finite(c.dx, 'ln dx');
       assertClose(c.dx, layernormBwdRef(dy, a.xhat, a.invstd, gamma, M, N).dx, 1e-5, 1e-4, `kinks ln bwd ${M}×${N}`);
       assertClose(d.dx, c.dx, 0, 0, `ln bwd alias ${M}×${N}`);
-    }
-  });
-
-  it(`f32_add, f32_add_inplace, f32_scale, f32_fill › n in {${NS.join(',')}}, aliasing`, () => {
-    for (const n of NS) {
-      const r = rng(n);
-      const a = uniform(r, n, -300, 300), b = uniform(r, n);
-      const pa = put(e, a), pb = put(e, b), po = e.alloc(n * 4);
-      const exact = (ref: Float64Array) => Float32Array.from(ref); // one f32 rounding of the exact result
-      kern(e).f32_add(po, pa, pb, n);
-      assertClose(get(e, po, n), exact(addRef(a, b)), 0, 0, `f32_add n=${n}`);
-      kern(e).f32_add(pb, pa, pb, n);
-      assertClose(get(e, pb, n), exact(addRef(a, b)), 0, 0, `f32_add out = b n=${n}`);
-      e.f32.set(b, pb >> 2);
-      kern(e).f32_add_inplace(pa, pb, n);
-      assertClose(get(e, pa, n), exact(addRef(a, b)), 0, 0, `f32_add_inplace n=${n}`);
-      e.f32.set(a, pa >> 2);
-      kern(e).f32_scale(pa, pa, -0.375, n);
-      assertClose(get(e, pa, n), exact(scaleRef(a, -0.375)), 0, 0, `f32_scale in place n=${n}`);
-      kern(e).f32_fill(po, 0.25, n);
-      assertClose(get(e, po, n), new Float64Array(n).fill(0.25), 0, 0, `f32_fill n=${n}`);
-      for (const p of [pa, pb, po]) e.release(p);
-    }
-  });
-
-  it(`f32_colsum_add › all M, N in {${SIZES.join(',')}}`, () => {
-    for (const M of SIZES) for (const N of [...SIZES, 784]) {
-      const r = rng(M * 9 + N);
-      const x = uniform(r, M * N), o0 = uniform(r, N);
-      const px = put(e, x), po = put(e, o0);
-      kern(e).f32_colsum_add(po, px, M, N);
-      assertClose(get(e, po, N), colsumAddRef(o0, x, M, N), 1e-5, 1e-5, `f32_colsum_add ${M}×${N}`);
-      for (const p of [px, po]) e.release(p);
-    }
-  });
-
-  it(`f32_l1l2_penalty › n in {${NS.join(',')}}, extremes ±300`, () => {
-    for (const n of [0, ...NS, 100_000]) {
-      const r = rng(n + 1);
-      const p = uniform(r, n, -1, 1);
-      if (n > 2) { p[0] = 300; p[1] = -300; p[2] = 0; }
-      const pp = put(e, p);
-      for (const [l1, l2] of [[0.01, 0], [0, 0.001], [1e-4, 5e-4]]) {
-        const got = kern(e).f32_l1l2_penalty(pp, n, l1, l2);
-        const ref = l1l2PenaltyRef(p, Math.fround(l1), Math.fround(l2));
-        // f64 accumulation of f32 inputs: only summation order differs.
-        expect(Math.abs(got - ref)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(ref)));
-      }
-      e.release(pp);
     }
   });
 

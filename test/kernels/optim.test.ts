@@ -1,8 +1,9 @@
 // Optimizer step kernels (assembly/optim.ts) on every build against the float64 references of
 // test/util/ref_optim.ts: 10 steps from random θ with fresh random gradients each step, θ and every
 // state array compared after each step, over sizes across the f32x4 width, for each optimizer
-// variant × {plain, clipValue, clipNorm, l1, l2, weightDecay, all at once}. Plus f32_sumsq,
-// f32_count_nonfinite, kink/extreme inputs and buffers flush against the end of memory.
+// variant × {plain, clipValue, clipNorm, l1, l2, weightDecay, all at once}. Plus kink/extreme
+// inputs and buffers flush against the end of memory. (f32_sumsq and f32_count_nonfinite, which
+// feed a step: reduce.test.ts.)
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/wasm.js';
 import { l1l2PenaltyRef } from '../../src/reference.js';
@@ -265,41 +266,4 @@ describe.each(ALL_ISAS)('optimizer kernels on the %s build', (isa) => {
       }
     });
   }
-
-  it('f32_sumsq › sizes 0…1000 against the float64 sum', () => {
-    const k = e.k as unknown as K;
-    for (const n of [0, ...SIZES]) {
-      const x = uniform(rng(n + 11), n, -3, 3);
-      const p = put(e, x);
-      assertClose([k.f32_sumsq(p, n)], [sumsqRef(x)], 0, 1e-12, `${isa} f32_sumsq n=${n}`);
-      e.release(p);
-    }
-    const big = new Float32Array(9).fill(3e38);
-    const p = put(e, big);
-    assertClose([k.f32_sumsq(p, 9)], [9 * f(3e38) ** 2], 0, 1e-12, `${isa} f32_sumsq no f32 overflow`);
-    e.release(p);
-  });
-
-  it('f32_count_nonfinite › NaN, ±∞ at every position class; −0, subnormal and f32 max count as finite', () => {
-    const k = e.k as unknown as K;
-    for (const n of SIZES) {
-      const r = rng(n);
-      const x = uniform(r, n);
-      x[0] = -0;
-      if (n > 1) x[1] = 1e-45;
-      if (n > 2) x[2] = 3.4028234663852886e38;
-      let want = 0;
-      const bad = [NaN, Infinity, -Infinity];
-      for (let i = 0; i < n; i++) {
-        if (i === n - 1 || r() < 0.1) {
-          x[i] = bad[want % 3];
-          want++;
-        }
-      }
-      const p = put(e, x);
-      expect(k.f32_count_nonfinite(p, n), `${isa} n=${n}`).toBe(want);
-      expect(k.f32_count_nonfinite(p, n - 1), `${isa} n−1=${n - 1}`).toBe(want - 1);
-      e.release(p);
-    }
-  });
 });
