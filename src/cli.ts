@@ -136,14 +136,6 @@ function loadData(spec: string, target: string | undefined, seed: number, classi
     const d = nn.datasets.fashionMnist();
     return { ...d, inputShape: [784], outputs: 10, classify: true, name: 'Fashion-MNIST (60k/10k)' };
   }
-  const kinds = 'mnist-digits, fashion-mnist, boston-housing, a folder of IDX files or a .csv file';
-  if (spec.endsWith('.csv') && !target) throw new UsageError('--data with a CSV file needs --target <column>', 'pass --target <the column to predict>; the first line of the file names the columns');
-  if (!existsSync(spec)) throw new UsageError(`--data ${spec}: no such ${spec.endsWith('.csv') ? 'file' : 'file or folder'}`, `check the path, or pass --data ${kinds}`);
-  if (statSync(spec).isDirectory()) {
-    const d = nn.datasets.readImageFolder(spec);
-    const classes = maxOf(d.train.y) + 1;
-    return { ...d, inputShape: [d.train.x.cols], outputs: classes, classify: true, name: spec };
-  }
   if (spec === 'boston-housing') {
     if (classifyCsv) throw new UsageError('--data boston-housing is a regression table (target medv, $1000s); use a regression loss such as --loss mse');
     if (target !== undefined && target !== 'medv') throw new UsageError(`--target is ${JSON.stringify(target)}; --data boston-housing has the target medv`);
@@ -153,6 +145,14 @@ function loadData(spec: string, target: string | undefined, seed: number, classi
       train: { x: sx.transform(d.train.x), y: d.train.y }, test: { x: sx.transform(d.test.x), y: d.test.y },
       inputShape: [d.features.length], outputs: 1, classify: false, name: 'Boston housing (shipped, 405/101, features standardized)',
     };
+  }
+  const kinds = 'mnist-digits, fashion-mnist, boston-housing, a folder of IDX files or a .csv file';
+  if (spec.endsWith('.csv') && !target) throw new UsageError('--data with a CSV file needs --target <column>', 'pass --target <the column to predict>; the first line of the file names the columns');
+  if (!existsSync(spec)) throw new UsageError(`--data ${spec}: no such ${spec.endsWith('.csv') ? 'file' : 'file or folder'}`, `check the path, or pass --data ${kinds}`);
+  if (statSync(spec).isDirectory()) {
+    const d = nn.datasets.readImageFolder(spec);
+    const classes = maxOf(d.train.y) + 1;
+    return { ...d, inputShape: [d.train.x.cols], outputs: classes, classify: true, name: spec };
   }
   if (spec.endsWith('.csv')) {
     const t = nn.io.readCsv(spec, { target, ...csv });

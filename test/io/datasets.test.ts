@@ -61,7 +61,7 @@ describe('nn.datasets.bostonHousing', () => {
       const copy = join(dir, 'b.csv');
       copyFileSync(CSV, copy);
       expect(nn.datasets.bostonHousing({ path: copy }).all.y).toEqual(d.all.y);
-      expect(() => nn.datasets.bostonHousing({ testFraction: 1 })).toThrow('bostonHousing: testFraction must be in (0, 1), got 1');
+      expect(() => nn.datasets.bostonHousing({ testFraction: 1 })).toThrow('bostonHousing: testFraction is 1; it must be in (0, 1)');
       expect(() => nn.datasets.bostonHousing({ seed: -1 })).toThrow(nn.ConfigError);
       expect(() => nn.datasets.bostonHousing({ path: join(dir, 'none.csv') })).toThrow(/none\.csv: cannot read/);
       const short = join(dir, 'short.csv');
