@@ -60,6 +60,8 @@ class UsageError extends Error {
 }
 /** Ctrl-C during train: its message is printed already; exit 130. */
 class Interrupted extends Error {}
+/** A check that failed (gradcheck's FAIL): its report is printed already; exit 1. */
+class Failed extends Error {}
 
 function int(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
   return (v: string) => {
@@ -367,26 +369,55 @@ async function importModel(dir: string, o: Record<string, any>): Promise<void> {
   }
 }
 
-/** A small model using every activation, batch norm, layer norm, a residual block and PReLU. */
-async function gradcheck(o: Record<string, any>): Promise<void> {
+/** A small model using every activation, batch norm, layer norm, a residual block and PReLU, and 6 rows for it. */
+function selfCheckModel(seed: number) {
   const acts = ['sigmoid', 'tanh', 'relu', 'leakyRelu', 'elu', 'selu', 'softplus', 'gelu', 'geluErf'] as const;
-  const model = nn.sequential({ inputShape: [4], seed: o.seed }, [
+  const model = nn.sequential({ inputShape: [4], seed }, [
     ...acts.map((a) => nn.dense(5, { activation: a })),
     nn.batchNorm(), nn.prelu(), nn.residual([nn.dense(5, { activation: 'tanh' }), nn.layerNorm()]),
     nn.dense(3, { activation: 'logSoftmax' }),
   ]);
   model.compile({ loss: 'nll', optimizer: nn.sgd({ lr: 0.1 }) });
-  const x = new Float32Array(6 * 4).map((_, i) => Math.sin(i * 1.7 + o.seed));
-  const y = Int32Array.from([0, 1, 2, 0, 1, 2]);
-  const r = nn.gradCheck(model, x, y);
+  return { model, x: new Float32Array(6 * 4).map((_, i) => Math.sin(i * 1.7 + seed)), y: Int32Array.from([0, 1, 2, 0, 1, 2]) };
+}
+
+/** gradcheck [model] [--data]: PASS or FAIL (exit 1) for a saved model on its data, or for the built-in model. */
+async function gradcheck(path: string | undefined, o: Record<string, any>): Promise<void> {
+  let run: { model: Model; x: unknown; y: unknown };
+  if (path) {
+    const model = await load(path);
+    if (!model.loss) {
+      model.dispose();
+      throw new UsageError(`${path} has no compile config (loss); there is no loss to check`, 'check a model saved after model.compile(), e.g. by simdnn train --out');
+    }
+    try {
+      run = { model, ...loadData(o.data ?? 'mnist-digits', o.target, o.seed, model.loss.labels, csvOptions(o)).train };
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  } else {
+    if (o.data !== undefined) throw new UsageError('gradcheck --data needs a model to check', 'pass the model file: simdnn gradcheck model.simdnn --data <data>');
+    run = selfCheckModel(o.seed);
+  }
+  let r: ReturnType<typeof nn.gradCheck>;
+  try {
+    r = nn.gradCheck(run.model, run.x, run.y, { maxParams: o.maxParams, maxSamples: o.samples, seed: o.seed, tolerance: o.tolerance });
+  } finally {
+    run.model.dispose();
+  }
   if (o.json) console.log(JSON.stringify(r));
   else {
-    console.log(`${'parameter'.padEnd(24)}reference-vs-central-differences  wasm-vs-reference`);
-    for (const [k, v] of Object.entries(r.params)) console.log(`${k.padEnd(24)}${v.reference.toExponential(2).padEnd(34)}${v.wasm.toExponential(2)}`);
-    console.log(`${'input'.padEnd(24)}${r.input.toExponential(2)}`);
+    const e = (v: number) => v.toExponential(2);
+    console.log(`${'tensor'.padEnd(24)}${'checked'.padEnd(16)}${'reference'.padEnd(12)}${'wasm'.padEnd(12)}kinks  zeros`);
+    for (const [k, t] of Object.entries(r.perTensor)) {
+      console.log(`${k.padEnd(24)}${`${t.checked}/${t.size}`.padEnd(16)}${e(t.reference).padEnd(12)}${(k === 'input' ? '' : e(t.wasm)).padEnd(12)}${String(t.kinks).padEnd(7)}${t.zeros}`);
+    }
+    const worst = r.worst ? ` (worst ${r.worst.tensor}[${r.worst.index}]: ${e(r.worst.analytic)} against ${e(r.worst.numeric)})` : '';
+    console.log(`${r.ok ? 'PASS' : 'FAIL'}: reference ${e(r.maxReference)} (tolerance ${e(r.tolerance)}), wasm ${e(r.maxWasm)} (tolerance ${e(r.wasmTolerance)})`
+      + `${worst}; ${r.samples} of ${r.rows} rows; ${r.kinks} kink crossings and ${r.zeros} exact zeros set apart`);
   }
-  model.dispose();
-  if (r.maxReference > 1e-6) throw new Error(`gradient check failed: max relative error ${r.maxReference} > 1e-6`);
+  if (!r.ok) throw new Failed();
 }
 
 /** Progress on stdout: a redrawn line per file on a terminal, then one line when it is checked. */
@@ -515,11 +546,16 @@ export function program(): Command {
     .description('read a TF.js layers model (the folder of model.json and its weights) and save it as a .simdnn file')
     .option('--out <file>', 'the .simdnn file to write', 'model.simdnn')
     .action(importModel);
-  p.command('gradcheck')
-    .description('backprop of a small model with every activation against central differences')
-    .option('--seed <n>', 'seed', int('--seed', 0), 1)
-    .option('--json', 'machine-readable output')
-    .action(gradcheck);
+  p.command('gradcheck [model]')
+    .description('backprop checked against central differences: a saved model on --data, or a small model with every activation; PASS or FAIL (exit 1)')
+    .option('--data <data>', 'with a model: as for train (default mnist-digits; its training split is sampled)')
+    .option('--target <column>', 'target column of a CSV file')
+    .option('--samples <n>', 'rows sampled from the data', int('--samples'), 16)
+    .option('--max-params <n>', 'entries checked per tensor and of the input', int('--max-params'), 32)
+    .option('--tolerance <t>', 'largest relative error of the reference backward that passes', num('--tolerance', (n) => n > 0 && n < 1, 'in (0, 1)'), 1e-5)
+    .option('--seed <n>', 'seed of the samples (and of the data split)', int('--seed', 0), 1)
+    .option('--json', 'machine-readable output');
+  csvFlags(p.commands.at(-1)!).action(gradcheck);
   p.command('bench')
     .description('gemm GFLOP/s and training samples/s on named shapes')
     .option('--quick', 'fewer shapes, shorter timing')
@@ -576,6 +612,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const err = e as Error;
     if (err instanceof Interrupted) return 130;
+    if (err instanceof Failed) return 1;
     if (err instanceof UsageError) {
       console.error(`error: ${err.message}\nhint: ${err.hint ?? help}`);
       return 2;

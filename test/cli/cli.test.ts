@@ -136,10 +136,31 @@ describe('simdnn CLI', () => {
     }
   });
 
-  it('gradcheck prints the max relative error per parameter tensor', async () => {
+  it('gradcheck <model> --data: PASS on a trained model (exit 0); FAIL with a tolerance nothing meets (exit 1)', async () => {
+    const m = nn.sequential({ inputShape: [13], seed: 3 }, [nn.dense(8, { activation: 'tanh' }), nn.dense(1)]);
+    m.compile({ loss: 'mse', optimizer: nn.adam({ lr: 0.01 }) });
+    const file = join(dir, 'boston-gc.simdnn');
+    await m.save(file);
+    m.dispose();
+    const pass = await run(['gradcheck', file, '--data', 'boston-housing', '--samples', '8']);
+    expect(pass.status, pass.stderr).toBe(0);
+    expect(pass.stdout).toMatch(/^dense_1\/kernel\s+32\/104\s+\d\.\d+e-\d+/m);
+    expect(pass.stdout).toMatch(/^PASS: reference \S+ \(tolerance 1\.00e-5\), wasm \S+ \(tolerance 2\.00e-2\).*; 8 of 405 rows;/m);
+    const fail = await run(['gradcheck', file, '--data', 'boston-housing', '--samples', '8', '--tolerance', '1e-15']);
+    expect(fail.status).toBe(1);
+    expect(fail.stdout).toMatch(/^FAIL: reference \S+ \(tolerance 1\.00e-15\)/m);
+    const json = await run(['gradcheck', file, '--data', 'boston-housing', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, samples: 16, rows: 405 });
+    const usage = await run(['gradcheck', '--data', 'boston-housing']);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/^error: gradcheck --data needs a model to check\nhint: /);
+  });
+
+  it('gradcheck (no model) checks the built-in model with every activation and says PASS', async () => {
     const r = await run(['gradcheck']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/dense_1\/kernel\s+\d\.\d+e-\d+/);
+    expect(r.stdout).toMatch(/dense_1\/kernel\s+20\/20\s+\d\.\d+e-\d+/);
+    expect(r.stdout).toMatch(/^PASS: /m);
   });
 
   it.each([
