@@ -1,7 +1,7 @@
 // `simdnn bench`: gemm GFLOP/s on the shapes of a 784-256-128-10 MLP at batch 128 and training
 // samples/s of that MLP, per build. (bench/ holds the full benchmark.js suites and peer comparisons.)
 import { dense, sequential, sgd, tensor, type Sequential } from './index.js';
-import { checkInt } from './errors.js';
+import { checkInt } from './validate.js';
 import { Engine, runtimeAccepts, ISAS, type Isa } from './wasm.js';
 
 export type GemmVariant = 'nn' | 'nt' | 'tn';

@@ -38,5 +38,3 @@ export function show(v: unknown): string {
   return Object.prototype.toString.call(v);
 }
 
-// The argument checks live in validate.ts; checkInt and checkNum stay exported here (public API).
-export { checkInt, checkNum } from './validate.js';

@@ -20,6 +20,7 @@ export * as callbacks from './callbacks.js';
 export * from './optimizers/index.js';
 export * as schedules from './schedules.js';
 export * from './errors.js';
+export { checkInt, checkNum } from './validate.js';
 export { init, backendInfo, Engine, type Isa, type EngineOptions } from './wasm.js';
 
 export function dense(units: number, opts?: DenseOptions): Dense { return new Dense(units, opts); }

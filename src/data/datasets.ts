@@ -4,16 +4,17 @@
 // `download` (download.ts) fetches MNIST and Fashion-MNIST into the first folder dataDirs() lists.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DataFormatError, ConfigError, MissingDependencyError, checkNum, checkInt } from '../errors.js';
+import { DataFormatError, ConfigError, MissingDependencyError } from '../errors.js';
+import { checkInt, checkNum } from '../validate.js';
 import { readCsv } from '../io/csv.js';
 import { readIdx } from '../io/idx.js';
 import { Tensor } from '../tensor.js';
 import { trainTestSplit } from './preprocess.js';
+import { dataDirs } from './download.js';
 
-export { download, DOWNLOADS, DOWNLOAD_MAX_BYTES, type DownloadName, type DownloadOptions, type DownloadProgress, type DownloadedFile } from './download.js';
+export { dataDirs, download, DOWNLOADS, DOWNLOAD_MAX_BYTES, type DownloadName, type DownloadOptions, type DownloadProgress, type DownloadedFile } from './download.js';
 
 /** Samples and targets: images as bytes with class labels, or a table of floats with values. */
 export interface Split<X extends Uint8Array | Float32Array = Uint8Array, Y extends Int32Array | Float32Array = Int32Array> { x: Tensor<X>; y: Y }
@@ -105,16 +106,6 @@ export const FASHION_FILES = {
   trainImages: 'train-images-idx3-ubyte.gz', trainLabels: 'train-labels-idx1-ubyte.gz',
   testImages: 't10k-images-idx3-ubyte.gz', testLabels: 't10k-labels-idx1-ubyte.gz',
 } as const;
-
-/** Folders searched for a data set, in order. */
-export function dataDirs(name: string, dir?: string): string[] {
-  return [
-    ...(dir ? [dir] : []),
-    ...(process.env.SIMDNN_DATA ? [join(process.env.SIMDNN_DATA, name), process.env.SIMDNN_DATA] : []),
-    join(homedir(), '.cache', 'simdnn', name),
-    `/usr/share/datasets/${name}`,
-  ];
-}
 
 /** Reads an MNIST-layout folder of IDX files (images [n, 28, 28] u8, labels [n] u8). */
 export function readImageFolder(dir: string, files: { trainImages: string; trainLabels: string; testImages: string; testLabels: string } = FASHION_FILES): Dataset {

@@ -4,12 +4,22 @@
 // rename) only once its checksum matches; a file already there with the right checksum is kept.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DownloadError } from '../errors.js';
 import { checkNum, reject } from '../validate.js';
 import { writeAtomic } from '../io/fs.js';
 import { checkKeys } from '../layers/layer.js';
-import { dataDirs } from './datasets.js';
+
+/** Folders searched for a data set, in order. */
+export function dataDirs(name: string, dir?: string): string[] {
+  return [
+    ...(dir ? [dir] : []),
+    ...(process.env.SIMDNN_DATA ? [join(process.env.SIMDNN_DATA, name), process.env.SIMDNN_DATA] : []),
+    join(homedir(), '.cache', 'simdnn', name),
+    `/usr/share/datasets/${name}`,
+  ];
+}
 
 // NOTE: MD5 because it is what both projects publish (MNIST via torchvision, Fashion-MNIST in its
 // README), so anyone can check this table. It catches truncated and corrupted downloads, not a
