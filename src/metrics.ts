@@ -81,17 +81,19 @@ export function checkMetrics(where: string, metrics: unknown, loss: Loss): Metri
 export class Meter {
   readonly s: MeterSums = { n: 0, loss: 0, correct: 0, topk: 0, binCorrect: 0, sse: 0, sae: 0 };
   private need: Exclude<Sum, 'correct'>[];
+  private batch: Batch;
   constructor(private e: Engine, private loss: Loss, private metrics: readonly MetricName[], private N: number,
               private sst: number, from?: MeterSums) {
     if (from) for (const k of METER_KEYS) this.s[k] = from[k];
     this.need = [...new Set(metrics.map((m) => METRICS[m].sum))].filter((k): k is Exclude<Sum, 'correct'> => k !== 'correct');
+    this.batch = { e, loss, pred: 0, target: 0, rows: 0, N };
   }
   sums(): MeterSums { return { ...this.s }; }
   add(pred: number, target: number, rows: number, loss: number, correct: number): void {
-    const s = this.s;
+    const s = this.s, b = this.batch;
     s.n += rows; s.loss += loss * rows; s.correct += correct;
-    if (this.need.length === 0) return;
-    const b: Batch = { e: this.e, loss: this.loss, pred, target, rows, N: this.N };
+    // One Batch per meter, refilled: a training step allocates nothing.
+    b.pred = pred; b.target = target; b.rows = rows;
     for (const k of this.need) s[k] += SUMS[k](b);
   }
   logs(prefix = ''): Logs {
