@@ -500,8 +500,6 @@ export class Model {
     }
     for (const [p, data] of writes) this.engine.f32.set(data, p.ptr >> 2);
   }
-  /** The parameter tensor of that name (undefined if none). */
-  param(name: string): ParamRef | undefined { return this.byName.get(name); }
 
   /** The PRNG state (xoshiro128**: shuffling, sampling, dropout) as 4 unsigned 32-bit numbers (see isRngState). */
   get rngState(): number[] {
