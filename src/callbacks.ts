@@ -4,7 +4,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { ConfigError, show } from './errors.js';
 import { writeAtomic } from './io/fs.js';
 import { modelToBytes } from './io/model-bytes.js';
-import { checkKeys } from './layers/layer.js';
+import { checkInt, checkKeys, checkNum, checkOneOf } from './validate.js';
 import type { Logs, MeterSums } from './metrics.js';
 import type { Model } from './model.js';
 
@@ -106,15 +106,11 @@ function modeFor(monitor: string, mode: 'auto' | 'min' | 'max'): 'min' | 'max' {
   if (mode !== 'auto') return mode;
   return /accuracy|r2/i.test(monitor) ? 'max' : 'min';
 }
-function checkMode(where: string, mode: unknown): 'auto' | 'min' | 'max' {
-  if (mode !== 'auto' && mode !== 'min' && mode !== 'max') throw new ConfigError(`${where}: mode is ${show(mode)}; it must be 'auto', 'min' or 'max'`);
-  return mode;
-}
+const MODES = ['auto', 'min', 'max'] as const;
+const checkMode = (where: string, mode: unknown) => checkOneOf(where, 'mode', mode, MODES);
+/** A number ≥ 0 (an integer when `integer`). */
 function nonNeg(where: string, name: string, v: unknown, integer = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) {
-    throw new ConfigError(`${where}: ${name} must be ${integer ? 'an integer' : 'a number'} ≥ 0, got ${show(v)}`);
-  }
-  return v;
+  return integer ? checkInt(where, name, v, 0) : checkNum(where, name, v, (x) => x >= 0, 'a number ≥ 0');
 }
 
 /** Tracks the best value of a monitored quantity. */

@@ -298,18 +298,26 @@ export class Model {
    * (the loss is then NaN or ±Infinity).
    */
   runStep(buf: StepBuffers, rows: number, train: boolean): StepResult {
-    const e = this.engine, loss = this.loss!;
-    const pred = this.chain.forward(buf.x, rows, train);
-    let value = loss.kernel(e, train ? buf.dpred : 0, pred, buf.y, rows, this.outputSize, buf.classWeights, buf.correct)
-      + this.chain.activityPenalty(rows);
-    const correct = loss.labels ? e.i32[buf.correct >> 2] : 0;
-    if (train && Number.isFinite(value)) {
-      this.zeroGrad();
-      this.chain.backward(buf.dpred, rows, false);
-      if (e.k.f32_count_nonfinite(this.grads, this.trainableSize) > 0) value = NaN;
+    const r = this.forwardLoss(buf, rows, train, this.loss!, buf.classWeights);
+    if (train && Number.isFinite(r.loss)) {
+      this.backwardFrom(buf, rows);
+      if (this.engine.k.f32_count_nonfinite(this.grads, this.trainableSize) > 0) r.loss = NaN;
       else this.optimizer!.step();
     }
-    return { loss: value, correct, pred };
+    return r;
+  }
+  /** Forward and loss (+ activity penalties) on buf; with `train`, the loss gradient is written to buf.dpred. */
+  private forwardLoss(buf: StepBuffers, rows: number, train: boolean, loss: Loss, classWeights: number): StepResult {
+    const e = this.engine;
+    const pred = this.chain.forward(buf.x, rows, train);
+    const value = loss.kernel(e, train ? buf.dpred : 0, pred, buf.y, rows, this.outputSize, classWeights, buf.correct)
+      + this.chain.activityPenalty(rows);
+    return { loss: value, correct: loss.labels ? e.i32[buf.correct >> 2] : 0, pred };
+  }
+  /** The gradients of the last forwardLoss, from buf.dpred, into the (zeroed) gradient arena. */
+  private backwardFrom(buf: StepBuffers, rows: number): void {
+    this.zeroGrad();
+    this.chain.backward(buf.dpred, rows, false);
   }
 
   /** Validates a batch x, y for this model and a loss (by default the compiled one), as fit, evaluate and trainStep take them. */
@@ -366,12 +374,10 @@ export class Model {
     if (!lossFn) throw new ConfigError(`${where}: the model is not compiled and no loss is given; pass { loss } or call model.compile first`);
     const b = this.batch(where, x, y, lossFn), rows = b.x.rows;
     return this.load(b.x, b.y, (buf) => {
-      const e = this.engine;
-      const pred = this.chain.forward(buf.x, rows, true);
-      const loss = lossFn.kernel(e, buf.dpred, pred, buf.y, rows, this.outputSize, 0, buf.correct) + this.chain.activityPenalty(rows);
-      this.zeroGrad();
-      this.chain.backward(buf.dpred, rows, false);
-      const grads = new Map(this.paramRefs.filter((p) => p.trainable).map((p) => [p.name, e.f32.slice(p.grad >> 2, (p.grad >> 2) + p.size)]));
+      const { loss } = this.forwardLoss(buf, rows, true, lossFn, 0);
+      this.backwardFrom(buf, rows);
+      const f32 = this.engine.f32;
+      const grads = new Map(this.paramRefs.filter((p) => p.trainable).map((p) => [p.name, f32.slice(p.grad >> 2, (p.grad >> 2) + p.size)]));
       this.zeroGrad();
       return { loss, grads };
     });
