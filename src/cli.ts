@@ -319,12 +319,30 @@ async function predict(path: string, input: string, o: Record<string, any>): Pro
   model.dispose();
 }
 
+/** What `info` prints of a model's data metadata: one line per field set. */
+function metadataLines(m: InstanceType<typeof nn.Sequential>['metadata']): string[] {
+  if (!m) return [];
+  const list = (a: readonly string[]) => (a.length > 12 ? `${a.slice(0, 12).join(', ')}, … (${a.length})` : a.join(', '));
+  const out: string[] = [];
+  if (m.input) {
+    const { kind, ...rest } = m.input;
+    out.push(`input ${kind}${Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''}`);
+  }
+  if (m.features) out.push(`features (${m.features.length}): ${list(m.features)}`);
+  if (m.target !== undefined) out.push(`target: ${typeof m.target === 'string' ? m.target : list(m.target)}`);
+  if (m.classes) out.push(`classes (${m.classes.length}): ${list(m.classes)}`);
+  if (m.split) out.push(`split: seed ${m.split.seed} · validation ${m.split.validation} · test ${m.split.test} · ${m.split.stratified ? 'stratified' : 'not stratified'}`);
+  return out;
+}
+
 async function info(path: string, o: Record<string, any>): Promise<void> {
   const model = await load(path);
-  if (o.json) console.log(JSON.stringify({ ...model.config(), epoch: model.epoch, loss: model.loss?.name, optimizer: model.optimizer?.name, params: model.totalSize }));
+  const m = model.metadata;
+  if (o.json) console.log(JSON.stringify({ ...model.config(), epoch: model.epoch, loss: model.loss?.name, optimizer: model.optimizer?.name, params: model.totalSize, ...(m ? { metadata: m } : {}) }));
   else {
     model.summary();
     console.log(`epoch ${model.epoch}${model.loss ? ` · loss ${model.loss.name} · optimizer ${model.optimizer!.name}` : ''}`);
+    for (const line of metadataLines(m)) console.log(line);
   }
   model.dispose();
 }

@@ -7,6 +7,7 @@ import { Residual } from './layers/residual.js';
 
 export { Model, type SequentialConfig, type CompileConfig, type StepResult } from './model.js';
 export { sequential, Sequential } from './sequential.js';
+export { INPUT_KINDS, type ModelMetadata, type InputKind } from './metadata.js';
 export { METRIC_NAMES, type MetricName, type Logs } from './metrics.js';
 export { l1, l2, l1l2, type Layer, type Regularizer, type Init, type InitName, type InitAlias } from './layers/layer.js';
 export { Dense, Activation, PReLU, Dropout, BatchNorm, LayerNorm, Residual };

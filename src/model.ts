@@ -12,6 +12,7 @@ import { getLoss, type Loss, type LossAlias, type LossName } from './losses.js';
 import { Meter, checkMetrics, type Logs, type MetricAlias, type MetricName } from './metrics.js';
 import type { Optimizer, ParamArena } from './optimizers/types.js';
 import { optimizerFromConfig, type OptimizerName } from './optimizers/index.js';
+import { checkMetadata, type ModelMetadata } from './metadata.js';
 import { isRngState } from './random.js';
 import { StepBuffers, WasmData, sst } from './step.js';
 import { Tensor, asInput, asLabels, asTargets, type Input, type Target } from './tensor.js';
@@ -78,6 +79,7 @@ export class Model {
   /** The step buffers (grown on demand; held by a running fit). */
   private step?: StepBuffers;
   private byName = new Map<string, ParamRef>();
+  private meta?: ModelMetadata;
 
   constructor(config: SequentialConfig, layers: Layer[]) {
     checkKeys('sequential', config, ['inputShape', 'seed', 'name', 'engine', 'threads', 'maxParams']);
@@ -481,6 +483,22 @@ export class Model {
     }
     this.loss = loss;
     this.metrics = metrics;
+    return this;
+  }
+
+  // ── What the model knows about its data ──────────────────────────────────────────────────────
+
+  /** Feature, target and class names, input kind, data split (a frozen copy), or undefined when none was set. */
+  get metadata(): Readonly<ModelMetadata> | undefined { return this.meta; }
+  /**
+   * Replaces the metadata (undefined clears it). Checked first: unknown keys are refused,
+   * features.length must equal the model's inputs, classes.length its outputs (exactly 2 for a
+   * 1-output sigmoid model: negative, positive). Saved with the model and shown by `simdnn info`.
+   */
+  setMetadata(m: ModelMetadata | undefined): this {
+    const where = 'Sequential.setMetadata';
+    this.alive(where);
+    this.meta = m === undefined ? undefined : checkMetadata(where, m, { inputs: this.inputSize, outputs: this.outputSize });
     return this;
   }
 

@@ -1,5 +1,6 @@
 // The native model file `.simdnn`: a safetensors file whose __metadata__ holds the architecture,
-// the compile config, the epoch and the names of optimizer-state tensors (DESIGN §10).
+// the compile config, the epoch, the names of optimizer-state tensors (DESIGN §10) and, when set,
+// what the model knows about its data (`metadata`: feature, target and class names, input kind, split).
 import type { Model } from '../model.js';
 import { encodeSafetensors } from './safetensors.js';
 
@@ -16,6 +17,7 @@ export function modelToBytes(model: Model, opts: { includeOptimizer?: boolean } 
     architecture: JSON.stringify(model.config()),
     epoch: String(model.epoch),
   };
+  if (model.metadata) meta.metadata = JSON.stringify(model.metadata);
   if (model.loss && model.optimizer) {
     const o = model.optimizer;
     meta.compile = JSON.stringify({ loss: model.loss.name, metrics: model.metrics, optimizer: { name: o.name, config: o.config } });

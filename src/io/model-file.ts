@@ -7,6 +7,7 @@ import { LAYER_TYPES } from '../layers/registry.js';
 import { getLoss, type LossName } from '../losses.js';
 import type { MetricName } from '../metrics.js';
 import { BaseOptimizer, optimizerFromConfig, type StateSpec } from '../optimizers/index.js';
+import { checkMetadata as checkModelMetadata, type ModelMetadata } from '../metadata.js';
 import { isRngState } from '../random.js';
 import { Sequential } from '../sequential.js';
 import type { Engine } from '../wasm.js';
@@ -56,7 +57,7 @@ interface CompilePlan {
   state?: { iterations: number; lr: number; spec: StateSpec[]; rng?: number[] };
 }
 /** Everything the metadata says, checked before a tensor is read or the model is built. */
-interface Plan { arch: Record<string, unknown>; layers: Layer[]; epoch: number; compile?: CompilePlan }
+interface Plan { arch: Record<string, unknown>; layers: Layer[]; epoch: number; compile?: CompilePlan; data?: ModelMetadata }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -69,10 +70,20 @@ function checkMetadata(metadata: Record<string, string>): Plan {
     throw new ModelFormatError('__metadata__.optimizer: present without __metadata__.compile; optimizer state needs the optimizer it belongs to');
   }
   const compile = metadata.compile === undefined ? undefined : checkCompile(metadata);
+  const data = metadata.metadata === undefined ? undefined : checkData(parseJson('metadata', metadata.metadata));
   // The layers last: the costliest check.
   const arch = parseJson('architecture', metadata.architecture);
   if (!isObj(arch) || !Array.isArray(arch.layers)) throw new ModelFormatError('__metadata__.architecture.layers: must be an array');
-  return { arch, layers: arch.layers.map((l, i) => layerFromConfig(l, `layers[${i}]`)), epoch, compile };
+  return { arch, layers: arch.layers.map((l, i) => layerFromConfig(l, `layers[${i}]`)), epoch, compile, data };
+}
+
+/** The model's data metadata (names, input kind, split), checked as setMetadata checks it; sizes once the model is built. */
+function checkData(m: unknown, sizes?: { inputs: number; outputs: number }): ModelMetadata {
+  try {
+    return checkModelMetadata('__metadata__', m, sizes);
+  } catch (e) {
+    throw new ModelFormatError((e as Error).message);
+  }
 }
 
 function checkCompile(metadata: Record<string, string>): CompilePlan {
@@ -180,6 +191,7 @@ export function loadModelSync(src: string | Uint8Array, opts: { engine?: Engine;
     }
     model.setWeights(new Map(model.paramRefs.map((p) => [p.name, byName.get(p.name)!.data])));
     model.epoch = plan.epoch;
+    if (plan.data) model.setMetadata(checkData(plan.data, { inputs: model.inputSize, outputs: model.outputSize }));
     if (plan.compile) restoreCompile(model, plan.compile, byName);
   } catch (e) {
     model.dispose();
