@@ -11,7 +11,7 @@ export { INPUT_KINDS, type ModelMetadata, type InputKind } from './metadata.js';
 export { METRIC_NAMES, type MetricName, type Logs } from './metrics.js';
 export { l1, l2, l1l2, type Layer, type Regularizer, type Init, type InitName, type InitAlias } from './layers/layer.js';
 export { Dense, Activation, PReLU, Dropout, BatchNorm, LayerNorm, Residual };
-export { tensor, Tensor, type Input, type Target } from './tensor.js';
+export { tensor, argMax, Tensor, type Input, type Target, type NestedNumbers } from './tensor.js';
 export { gradCheck, type GradCheckResult, type GradCheckOptions, type TensorCheck } from './gradcheck.js';
 export { crossValidate, type CrossValidationResult } from './crossval.js';
 export { getLoss, LOSS_NAMES, type LossName, type LossAlias } from './losses.js';

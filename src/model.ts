@@ -18,6 +18,7 @@ import { StepBuffers, WasmData, sst } from './step.js';
 import { Tensor, asInput, asLabels, asTargets, type Input, type Target } from './tensor.js';
 import { engine as sharedEngine, type Engine } from './wasm.js';
 import { ThreadPool, serialGemm, type GemmRunner } from './threads.js';
+import { ACT } from './kernels.js';
 
 export interface SequentialConfig {
   /** Features per sample, e.g. [784] or [28, 28] (flattened). */
@@ -50,6 +51,14 @@ export interface CompileConfig {
 export interface StepResult { loss: number; correct: number; pred: number }
 
 type Lifecycle = 'idle' | 'fitting' | 'disposed';
+
+/** Int32Arrays end to end. */
+function concatI32(parts: Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
 
 export class Model {
   readonly engine: Engine;
@@ -415,7 +424,78 @@ export class Model {
 
   /** Outputs for each row of x, inference mode: a Float32Array tensor [n, outputs]. */
   predict(x: Input, opts: { batchSize?: number } = {}): Tensor<Float32Array> {
-    const where = 'Sequential.predict';
+    return this.outputs('Sequential.predict', x, opts);
+  }
+
+  /**
+   * Class probabilities for each row of x, by the compiled loss: softmax of the logits
+   * (softmaxCrossEntropy), of the log-probabilities (nll), sigmoid of the logits
+   * (sigmoidCrossEntropy), the outputs as they are (binaryCrossEntropy, categoricalCrossEntropy).
+   * Regression losses (mse, mae) and uncompiled models are refused.
+   */
+  predictProba(x: Input, opts: { batchSize?: number } = {}): Tensor<Float32Array> {
+    const where = 'Sequential.predictProba';
+    const kind = this.outputKind(where);
+    return this.outputs(where, x, opts, kind === 'probabilities' ? undefined : (e, out, p, rows, N) => {
+      if (kind === 'logits') e.k.f32_softmax_fwd(out, p, rows, N);
+      else e.k.f32_act_fwd(out, p, rows * N, ACT.sigmoid, 0);
+    });
+  }
+
+  /**
+   * The predicted class of each row of x (Keras predict_classes): the index of the largest output
+   * (first on ties) when the model has several; for 1 output, 1 where the probability is > 0.5
+   * (the logit > 0 for sigmoidCrossEntropy), else 0 — that needs a compiled sigmoid loss.
+   * predictClassNames gives the names of metadata.classes instead.
+   */
+  predictClasses(x: Input, opts: { batchSize?: number } = {}): Int32Array {
+    return this.classes('Sequential.predictClasses', x, opts);
+  }
+  /** metadata.classes[predictClasses(x)[i]] for each row (sklearn's predict on a classifier); needs metadata.classes. */
+  predictClassNames(x: Input, opts: { batchSize?: number } = {}): string[] {
+    const where = 'Sequential.predictClassNames';
+    this.alive(where);
+    const names = this.meta?.classes;
+    if (!names) throw new ConfigError(`${where}: the model has no class names; set them with model.setMetadata({ classes: [...] }) or use predictClasses for indices`);
+    return Array.from(this.classes(where, x, opts), (i) => names[i]);
+  }
+  private classes(where: string, x: Input, opts: { batchSize?: number }): Int32Array {
+    const N = this.outputSize;
+    if (N > 1) {
+      const rows: Int32Array[] = [];
+      this.outputs(where, x, opts, (e, out, p, r) => {
+        e.k.f32_argmax_rows(out, p, r, N);
+        rows.push(e.i32.slice(out >> 2, (out >> 2) + r));
+      });
+      return concatI32(rows);
+    }
+    const kind = this.outputKind(where);
+    if (kind === 'logits') {
+      throw new ConfigError(`${where}: a 1-output model's class needs a sigmoid loss (sigmoidCrossEntropy or binaryCrossEntropy); it is compiled with ${this.loss!.name}`);
+    }
+    const cut = kind === 'sigmoid' ? 0 : 0.5;
+    return Int32Array.from(this.outputs(where, x, opts).data, (v) => (v > cut ? 1 : 0));
+  }
+  /** What the outputs are, by the compiled loss: logits for softmax, logits for sigmoid, or probabilities. */
+  private outputKind(where: string): 'logits' | 'sigmoid' | 'probabilities' {
+    this.alive(where);
+    const loss = this.loss?.name;
+    switch (loss) {
+      case 'softmaxCrossEntropy': case 'nll': return 'logits';
+      case 'sigmoidCrossEntropy': return 'sigmoid';
+      case 'binaryCrossEntropy': case 'categoricalCrossEntropy': return 'probabilities';
+      case undefined: throw new ConfigError(`${where}: the model is not compiled; its loss tells whether the outputs are logits or probabilities — call model.compile first`);
+      default: throw new ConfigError(`${where}: the model is compiled with ${loss}, a regression loss; its outputs are values, not class scores`);
+    }
+  }
+
+  /**
+   * Forward of x in inference mode, batch by batch. With `post`, each batch's outputs (at byte
+   * pointer p, rows × N) go through post into `out` (the step's rows × N scratch) in wasm, and
+   * the tensor holds those; post may also read them itself.
+   */
+  private outputs(where: string, x: Input, opts: { batchSize?: number },
+                  post?: (e: Engine, out: number, p: number, rows: number, N: number) => void): Tensor<Float32Array> {
     this.alive(where);
     checkKeys(where, opts, ['batchSize']);
     const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 256, 1, 2 ** 31 - 1);
@@ -428,8 +508,12 @@ export class Model {
         for (let start = 0; start < data.n; start += bs) {
           const rows = Math.min(bs, data.n - start);
           buf.gather(data, buf.indices(start, rows), rows, false, N);
-          const p = this.chain.forward(buf.x, rows, false) >> 2;
-          out.set(e.f32.subarray(p, p + rows * N), start * N);
+          let p = this.chain.forward(buf.x, rows, false);
+          if (post) {
+            post(e, buf.dpred, p, rows, N);
+            p = buf.dpred;
+          }
+          out.set(e.f32.subarray(p >> 2, (p >> 2) + rows * N), start * N);
         }
       });
     } finally {
