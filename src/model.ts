@@ -139,6 +139,8 @@ export class Model {
     const builder: Builder = {
       rng: this.rng,
       gemm: this.gemm,
+      engine: e,
+      checkIdle: (where) => this.checkIdle(where),
       param: (pname, pshape, init, o = {}) => {
         const p: ParamRef = {
           name: `${builder.layer!.name}/${pname}`, shape: pshape, size: pshape.reduce((a, b) => a * b, 1), init,
@@ -188,8 +190,9 @@ export class Model {
   get layers(): Layer[] { return this.chain.layers; }
 
   private initParam(p: ParamRef): void {
-    const k = this.engine.k, i: Init = p.init;
+    const k = this.engine.k, i = p.init;
     const { fanIn, fanOut } = p;
+    if (i instanceof Float32Array) return void this.engine.f32.set(i, p.ptr >> 2);
     if (typeof i === 'object') return void k.f32_fill(p.ptr, i.constant, p.size);
     switch (i) {
       case 'zeros': return void k.f32_fill(p.ptr, 0, p.size);
@@ -224,6 +227,10 @@ export class Model {
   /** Throws StateError once the model is disposed (or its disposal is pending). */
   alive(where: string): void {
     if (this.disposed) throw new StateError(`${where}: the model was disposed; it cannot be used any more`);
+  }
+  /** Throws ConfigError when a layer cannot run yet (a normalization that was never adapted). */
+  checkReady(where: string): void {
+    walkLayers(this.layers, (l) => l.checkReady?.(where));
   }
   /** Throws StateError when disposed or fitting. */
   checkIdle(where: string): void {
@@ -333,6 +340,7 @@ export class Model {
 
   /** Validates a batch x, y for this model and a loss (by default the compiled one), as fit, evaluate and trainStep take them. */
   batch(where: string, x: unknown, y: unknown, loss: Loss = this.compiled(where)): { x: Tensor<Float32Array | Uint8Array>; y: Int32Array | Float32Array } {
+    this.checkReady(where);
     const xt = asInput(where, 'x', x, this.inputSize);
     const yd = loss.labels ? asLabels(where, 'y', y, xt.rows, this.outputSize) : asTargets(where, 'y', y, xt.rows, this.outputSize);
     return { x: xt, y: yd };
@@ -500,6 +508,7 @@ export class Model {
     checkKeys(where, opts, ['batchSize']);
     const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 256, 1, 2 ** 31 - 1);
     const xt = asInput(where, 'x', x, this.inputSize);
+    this.checkReady(where);
     const e = this.engine, N = this.outputSize, bs = Math.min(batchSize, xt.rows);
     const out = new Float32Array(xt.rows * N);
     const data = new WasmData(e, xt, undefined, this.inputSize);
