@@ -1,7 +1,8 @@
 // ONNX export: the model as a graph of standard operators (opset 17, IR version 8), encoded with
 // protobufjs from the subset of onnx.proto below. protobufjs is imported on first use only, so
 // `import 'simdnn'` does not load it. Weights are float32 initializers (raw little-endian bytes);
-// the input is `input` [batch, ...inputShape], the output `output` [batch, outputSize].
+// the input is `input` [batch, ...inputShape], the output `output` [batch, outputSize];
+// model.metadata, when set, is the JSON of metadata_props["simdnn.metadata"].
 import { ConfigError, show } from '../errors.js';
 import { reject } from '../validate.js';
 import type { Act, Activation, PReLU } from '../layers/activation.js';
@@ -18,6 +19,9 @@ import { writeAtomic } from './fs.js';
 export const ONNX_OPSET = 17;
 /** The IR version that goes with opset 17. */
 export const ONNX_IR_VERSION = 8;
+
+/** The metadata_props key under which model.metadata is exported (JSON). */
+export const ONNX_METADATA_KEY = 'simdnn.metadata';
 
 /** The fields of github.com/onnx/onnx onnx/onnx.proto the exporter writes, with their official field numbers. */
 export const ONNX_PROTO = `
@@ -41,11 +45,16 @@ message NodeProto {
   optional string op_type = 4;
   repeated AttributeProto attribute = 5;
 }
+message StringStringEntryProto {
+  optional string key = 1;
+  optional string value = 2;
+}
 message ModelProto {
   optional int64 ir_version = 1;
   repeated OperatorSetIdProto opset_import = 8;
   optional string producer_name = 2;
   optional GraphProto graph = 7;
+  repeated StringStringEntryProto metadata_props = 14;
 }
 message GraphProto {
   repeated NodeProto node = 1;
@@ -221,6 +230,8 @@ async function encode(where: string, model: Sequential): Promise<Uint8Array> {
     ir_version: ONNX_IR_VERSION,
     opset_import: [{ domain: '', version: ONNX_OPSET }],
     producer_name: 'simdnn',
+    // What the model knows about its data (feature and class names, input kind, split), as JSON.
+    metadata_props: model.metadata ? [{ key: ONNX_METADATA_KEY, value: JSON.stringify(model.metadata) }] : [],
     graph: {
       name: model.name,
       node: g.nodes,

@@ -10,6 +10,7 @@ import { Dense } from '../layers/dense.js';
 import type { Layer, Regularizer } from '../layers/layer.js';
 import { BatchNorm, Dropout, LayerNorm } from '../layers/norm.js';
 import { Normalization, Rescaling } from '../layers/preprocess.js';
+import { checkMetadata, type ModelMetadata } from '../metadata.js';
 import { NORM_EPS } from '../reference.js';
 import { walkLayers } from '../layers/registry.js';
 import { Sequential } from '../sequential.js';
@@ -25,6 +26,8 @@ export interface TfjsModelJson {
   convertedBy: null;
   modelTopology: { class_name: 'Sequential'; config: { name: string; layers: TfjsLayer[] }; keras_version: string; backend: string };
   weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
+  /** model.metadata (feature and class names, input kind, split), when set: TF.js's getUserDefinedMetadata().simdnn. */
+  userDefinedMetadata?: { simdnn: ModelMetadata };
 }
 /** model.json as an object and the bytes of weights.bin (all weights, in manifest order). */
 export interface TfjsArtifacts { modelJson: TfjsModelJson; weights: Uint8Array }
@@ -149,6 +152,7 @@ function artifacts(where: string, model: Sequential): TfjsArtifacts {
       format: 'layers-model', generatedBy: 'simdnn', convertedBy: null,
       modelTopology: { class_name: 'Sequential', config: { name: model.name, layers }, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' },
       weightsManifest: [{ paths: [TFJS_WEIGHTS_FILE], weights: specs }],
+      ...(model.metadata ? { userDefinedMetadata: { simdnn: model.metadata } } : {}),
     },
     weights,
   };
@@ -310,6 +314,15 @@ function parseTopology(mj: Obj): { inputShape: number[]; name?: string; layers: 
   return { inputShape: inputShape!, name: typeof topo.config === 'object' ? ((topo.config as Obj).name as string) : undefined, layers, expected };
 }
 
+/** userDefinedMetadata.simdnn checked as model.setMetadata checks it (the sizes once the model is built). */
+function checkData(m: unknown, sizes?: { inputs: number; outputs: number }): ModelMetadata {
+  try {
+    return checkMetadata('model.json userDefinedMetadata.simdnn', m, sizes);
+  } catch (e) {
+    throw new ModelFormatError((e as Error).message);
+  }
+}
+
 /** A manifest path must stay inside the model's folder: relative, no `..` segment. */
 function checkPath(field: string, p: unknown): string {
   if (typeof p !== 'string' || p === '' || p.includes('\0')) fail(field, `is ${show(p)}; it must be a file name`);
@@ -448,6 +461,8 @@ export async function importTfjs(src: TfjsSource, opts: { engine?: Engine; threa
   const { json, dir } = readModelJson(src);
   const topo = parseTopology(json);
   const groups = parseManifest(json, topo.expected);
+  const udm = json.userDefinedMetadata;
+  const meta = udm === undefined || !isObj(udm) || udm.simdnn === undefined ? undefined : checkData(udm.simdnn);
   const bytes = groupBytes(src, dir, groups);
   let model: Sequential;
   try {
@@ -470,6 +485,7 @@ export async function importTfjs(src: TfjsSource, opts: { engine?: Engine; threa
       }
     });
     model.setWeights(w);
+    if (meta) model.setMetadata(checkData(meta, { inputs: model.inputSize, outputs: model.outputSize }));
   } catch (e) {
     model.dispose();
     throw e;
