@@ -52,14 +52,6 @@ export interface StepResult { loss: number; correct: number; pred: number }
 
 type Lifecycle = 'idle' | 'fitting' | 'disposed';
 
-/** Int32Arrays end to end. */
-function concatI32(parts: Int32Array[]): Int32Array {
-  const out = new Int32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-}
-
 export class Model {
   readonly engine: Engine;
   readonly name: string;
@@ -432,7 +424,8 @@ export class Model {
 
   /** Outputs for each row of x, inference mode: a Float32Array tensor [n, outputs]. */
   predict(x: Input, opts: { batchSize?: number } = {}): Tensor<Float32Array> {
-    return this.outputs('Sequential.predict', x, opts);
+    const N = this.outputSize, f32 = (p: number, rows: number) => this.engine.f32.subarray(p >> 2, (p >> 2) + rows * N);
+    return this.inferRows('Sequential.predict', x, opts, N, Float32Array, (p, rows) => f32(p, rows));
   }
 
   /**
@@ -443,10 +436,12 @@ export class Model {
    */
   predictProba(x: Input, opts: { batchSize?: number } = {}): Tensor<Float32Array> {
     const where = 'Sequential.predictProba';
-    const kind = this.outputKind(where);
-    return this.outputs(where, x, opts, kind === 'probabilities' ? undefined : (e, out, p, rows, N) => {
-      if (kind === 'logits') e.k.f32_softmax_fwd(out, p, rows, N);
-      else e.k.f32_act_fwd(out, p, rows * N, ACT.sigmoid, 0);
+    const kind = this.outputKind(where), e = this.engine, N = this.outputSize;
+    return this.inferRows(where, x, opts, N, Float32Array, (p, rows, scratch) => {
+      if (kind === 'logits') e.k.f32_softmax_fwd(scratch, p, rows, N);
+      else if (kind === 'sigmoid') e.k.f32_act_fwd(scratch, p, rows * N, ACT.sigmoid, 0);
+      else scratch = p;
+      return e.f32.subarray(scratch >> 2, (scratch >> 2) + rows * N);
     });
   }
 
@@ -468,21 +463,19 @@ export class Model {
     return Array.from(this.classes(where, x, opts), (i) => names[i]);
   }
   private classes(where: string, x: Input, opts: { batchSize?: number }): Int32Array {
-    const N = this.outputSize;
+    const e = this.engine, N = this.outputSize;
     if (N > 1) {
-      const rows: Int32Array[] = [];
-      this.outputs(where, x, opts, (e, out, p, r) => {
-        e.k.f32_argmax_rows(out, p, r, N);
-        rows.push(e.i32.slice(out >> 2, (out >> 2) + r));
-      });
-      return concatI32(rows);
+      return this.inferRows(where, x, opts, 1, Int32Array, (p, rows, scratch) => {
+        e.k.f32_argmax_rows(scratch, p, rows, N);
+        return e.i32.subarray(scratch >> 2, (scratch >> 2) + rows);
+      }).data;
     }
     const kind = this.outputKind(where);
     if (kind === 'logits') {
       throw new ConfigError(`${where}: a 1-output model's class needs a sigmoid loss (sigmoidCrossEntropy or binaryCrossEntropy); it is compiled with ${this.loss!.name}`);
     }
     const cut = kind === 'sigmoid' ? 0 : 0.5;
-    return Int32Array.from(this.outputs(where, x, opts).data, (v) => (v > cut ? 1 : 0));
+    return Int32Array.from(this.predict(x, opts).data, (v) => (v > cut ? 1 : 0));
   }
   /** What the outputs are, by the compiled loss: logits for softmax, logits for sigmoid, or probabilities. */
   private outputKind(where: string): 'logits' | 'sigmoid' | 'probabilities' {
@@ -498,37 +491,32 @@ export class Model {
   }
 
   /**
-   * Forward of x in inference mode, batch by batch. With `post`, each batch's outputs (at byte
-   * pointer p, rows × N) go through post into `out` (the step's rows × N scratch) in wasm, and
-   * the tensor holds those; post may also read them itself.
+   * Forward of x in inference mode, batch by batch: `take` gets each batch's outputs (byte
+   * pointer p, rows × outputSize) and a rows × outputSize scratch buffer in wasm, and returns the
+   * batch's `cols` values per row for the result tensor [n, cols].
    */
-  private outputs(where: string, x: Input, opts: { batchSize?: number },
-                  post?: (e: Engine, out: number, p: number, rows: number, N: number) => void): Tensor<Float32Array> {
+  private inferRows<T extends Float32Array | Int32Array>(where: string, x: Input, opts: { batchSize?: number }, cols: number,
+      type: new (n: number) => T, take: (p: number, rows: number, scratch: number) => ArrayLike<number>): Tensor<T> {
     this.alive(where);
     checkKeys(where, opts, ['batchSize']);
     const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 256, 1, 2 ** 31 - 1);
     const xt = asInput(where, 'x', x, this.inputSize);
     this.checkReady(where);
     const e = this.engine, N = this.outputSize, bs = Math.min(batchSize, xt.rows);
-    const out = new Float32Array(xt.rows * N);
+    const out = new type(xt.rows * cols);
     const data = new WasmData(e, xt, undefined, this.inputSize);
     try {
       this.withStep(bs, (buf) => {
         for (let start = 0; start < data.n; start += bs) {
           const rows = Math.min(bs, data.n - start);
           buf.gather(data, buf.indices(start, rows), rows, false, N);
-          let p = this.chain.forward(buf.x, rows, false);
-          if (post) {
-            post(e, buf.dpred, p, rows, N);
-            p = buf.dpred;
-          }
-          out.set(e.f32.subarray(p >> 2, (p >> 2) + rows * N), start * N);
+          out.set(take(this.chain.forward(buf.x, rows, false), rows, buf.dpred), start * cols);
         }
       });
     } finally {
       data.release();
     }
-    return new Tensor(out, [xt.rows, N]);
+    return new Tensor(out, [xt.rows, cols]);
   }
 
   /** Low level: forward of `batch` rows at byte pointer x; returns the output pointer. */

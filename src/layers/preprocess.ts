@@ -191,12 +191,13 @@ export class Rescaling implements Layer {
     const p = this.bufs.reserve(e, batch, (m) => [m * n, m * n, n, n]);
     if (!p) return;
     [this.y, this.dx, this.sv, this.ov] = p;
-    // The constants per column, written once per (re)allocation, not per step.
-    e.k.f32_fill(this.sv, this.scale, n);
-    e.k.f32_fill(this.ov, this.offset, n);
   }
   forward(x: number, batch: number): number {
-    this.e!.k.f32_col_affine_fwd(this.y, x, 0, this.sv, this.offset === 0 ? 0 : this.ov, batch, this.inputSize);
+    const k = this.e!.k, n = this.inputSize;
+    // The constants per column, written each pass (n floats) so the buffers need no other upkeep.
+    k.f32_fill(this.sv, this.scale, n);
+    k.f32_fill(this.ov, this.offset, n);
+    k.f32_col_affine_fwd(this.y, x, 0, this.sv, this.offset === 0 ? 0 : this.ov, batch, n);
     return this.y;
   }
   backward(dy: number, batch: number, needDx: boolean): number {
