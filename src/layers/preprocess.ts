@@ -34,9 +34,10 @@ function checkStat(where: string, name: string, v: unknown, min: number): number
   if (a.length === 0) reject(where, name, v, 'non-empty');
   return a;
 }
-/** A stat for n features: a number broadcast, an array of exactly n. */
-function perFeature(where: string, name: string, v: number | Float32Array, n: number): Float32Array {
-  if (typeof v === 'number') return new Float32Array(n).fill(v);
+/** A stat for n features as the parameter's init: a number broadcast (filled in wasm), an array of exactly n. */
+function perFeature(where: string, name: string, v: number | Float32Array, n: number): Float32Array | { constant: number } {
+  // Nothing of size n is made here: a hostile file's inputShape is checked against its tensors after build.
+  if (typeof v === 'number') return { constant: v };
   if (v.length !== n) throw new ShapeError(`${where}: ${name} has ${v.length} values; the layer has ${n} input features`);
   return v;
 }

@@ -9,6 +9,7 @@ import { NORM_EPS, colAffineBwdRef, colAffineRef, columnStatsRef, invStdRef } fr
 import { assertClose } from '../util/close.js';
 import { ALL_ISAS, engineFor, get, put } from '../util/engines.js';
 import { rng, uniform } from '../util/rng.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
 
 type K = Record<string, (...a: number[]) => number>;
 const kern = (e: Engine) => e.k as unknown as K;
@@ -259,5 +260,14 @@ describe('saved, loaded, summarised', () => {
     // An un-adapted layer stays un-adapted through a file.
     const raw0 = keep(nn.sequential({ inputShape: [4] }, [nn.normalization()]));
     expect(() => keep(nn.loadModelSync(raw0.toBytes())).predict(x)).toThrow(/adapt/);
+  });
+  it('a hostile file cannot make a normalization allocate: a huge inputShape is refused against the tensors; bad statistics are named', () => {
+    const m = keep(nn.sequential({ inputShape: [4] }, [nn.normalization({ mean: 0, variance: 1 })]));
+    const { metadata, tensors } = decodeSafetensors(m.toBytes());
+    const arch = JSON.parse(metadata.architecture);
+    const edit = (a: unknown) => encodeSafetensors(tensors, { ...metadata, architecture: JSON.stringify(a) });
+    expect(() => nn.loadModelSync(edit({ ...arch, inputShape: [2 ** 30], layers: [{ type: 'normalization', name: 'n', axis: -1, mean: 0, variance: 1 }] }))).toThrow(nn.ModelFormatError);
+    expect(() => nn.loadModelSync(edit({ ...arch, layers: [{ ...arch.layers[0], variance: [1, 1, -1, 1] }] }))).toThrow(/variance\[2\] is -1/);
+    expect(() => nn.loadModelSync(edit({ ...arch, layers: [{ ...arch.layers[0], mean: [1, 2] }] }))).toThrow(/mean has 2 values; the layer has 4 input features/);
   });
 });
