@@ -21,6 +21,7 @@ export {
 export {
   f32_batchnorm_fwd_train, f32_batchnorm_fwd_infer, f32_batchnorm_bwd,
   f32_layernorm_fwd, f32_layernorm_bwd, f32_activity_grad,
+  f32_col_affine_fwd, f32_col_affine_bwd, f32_inv_std,
 } from './norm';
 export { f32_gather_rows, u8_gather_rows_scale, i32_gather, f32_argmax_rows } from './data';
 

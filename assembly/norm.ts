@@ -311,3 +311,73 @@ export function f32_activity_grad(dy: usize, y: usize, n: i32, l1: f32, l2: f32,
     store<f32>(dy + o, load<f32>(dy + o) + (a * sgn + b * v));
   }
 }
+
+// ---- per-column affine (preprocessing layers: normalization, rescaling) ---------------------
+
+// out (M×N) = (x − shift[j])·scale[j] + offset[j], written; shift = 0 or offset = 0 means none.
+// out may alias x. Normalization runs it with shift = mean, scale = 1/max(√var, eps), no offset;
+// rescaling with no shift, scale and offset constant per column.
+// NOTE: (x − mean)·s, not x·s − mean·s: a constant column (x = mean) gives exactly 0, and a large
+// mean does not cancel catastrophically.
+export function f32_col_affine_fwd(out: usize, x: usize, shift: usize, scale: usize, offset: usize, M: i32, N: i32): void {
+  const rowBytes = <usize>N << 2;
+  for (let i = 0; i < M; i++) {
+    const off = <usize>i * rowBytes;
+    const xr = x + off, or = out + off;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const zero = f32x4.splat(0);
+      for (; j + 4 <= N; j += 4) {
+        const o = <usize>j << 2;
+        const vc = shift ? v128.load(shift + o) : zero;
+        const y = f32x4.mul(f32x4.sub(v128.load(xr + o), vc), v128.load(scale + o));
+        v128.store(or + o, offset ? f32x4.add(y, v128.load(offset + o)) : y);
+      }
+    }
+    for (; j < N; j++) {
+      const o = <usize>j << 2;
+      const c: f32 = shift ? load<f32>(shift + o) : 0;
+      const y = (load<f32>(xr + o) - c) * load<f32>(scale + o);
+      store<f32>(or + o, offset ? y + load<f32>(offset + o) : y);
+    }
+  }
+}
+
+// dx (M×N) = dy·scale[j], written. dx may alias dy. (The affine map's parameters are not trained.)
+export function f32_col_affine_bwd(dx: usize, dy: usize, scale: usize, M: i32, N: i32): void {
+  const rowBytes = <usize>N << 2;
+  for (let i = 0; i < M; i++) {
+    const off = <usize>i * rowBytes;
+    const dr = dy + off, xr = dx + off;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; j + 4 <= N; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(xr + o, f32x4.mul(v128.load(dr + o), v128.load(scale + o)));
+      }
+    }
+    for (; j < N; j++) {
+      const o = <usize>j << 2;
+      store<f32>(xr + o, load<f32>(dr + o) * load<f32>(scale + o));
+    }
+  }
+}
+
+// out[j] = 1/max(√var[j], eps) for j < n (Keras Normalization's divisor): the scale that
+// f32_col_affine_fwd applies. out may alias var.
+// NOTE: max, not √(var + eps): a zero-variance (constant) column is divided by eps and, being
+// exactly its mean, maps to exactly 0.
+export function f32_inv_std(out: usize, v: usize, n: i32, eps: f32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const ve = f32x4.splat(eps), one = f32x4.splat(1);
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(out + o, f32x4.div(one, f32x4.max(f32x4.sqrt(v128.load(v + o)), ve)));
+    }
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    store<f32>(out + o, <f32>1 / max(Mathf.sqrt(load<f32>(v + o)), eps));
+  }
+}

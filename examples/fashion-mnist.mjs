@@ -33,13 +33,13 @@ model.summary();
 await model.fit(x, y, { epochs, batchSize: 128, validationSplit: 0.1, verbose: true });
 
 const { loss, accuracy } = model.evaluate(test.x, test.y);
-const probs = model.predict(test.x.slice(0, 5));
-const guess = Array.from({ length: 5 }, (_, i) => probs.data.subarray(i * 10, i * 10 + 10).reduce((b, v, j, a) => (v > a[b] ? j : b), 0));
+const logits = model.predict(test.x.slice(0, 5));
+const guess = nn.argMax(logits);                              // or model.predictClasses(x); predictProba(x) for softmax
 console.log(`first 5 test images: predicted ${guess.join(' ')} · true ${Array.from(test.y.subarray(0, 5)).join(' ')}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'simdnn-'));
 await model.save(join(dir, 'fashion.simdnn'));
 const again = await nn.loadModel(join(dir, 'fashion.simdnn'));
 rmSync(dir, { recursive: true });
-const same = again.predict(test.x.slice(0, 5)).data.every((v, i) => v === probs.data[i]);
+const same = again.predict(test.x.slice(0, 5)).data.every((v, i) => v === logits.data[i]);
 console.log(`fashion-mnist: test loss ${loss.toFixed(4)} · test accuracy ${accuracy.toFixed(4)} · reloaded model agrees: ${same}`);

@@ -3,6 +3,7 @@ import { Activation, PReLU, type ActivationName } from './layers/activation.js';
 import { Dense, type DenseOptions } from './layers/dense.js';
 import type { Init, Layer } from './layers/layer.js';
 import { BatchNorm, Dropout, LayerNorm } from './layers/norm.js';
+import { Normalization, Rescaling, type NormalizationOptions } from './layers/preprocess.js';
 import { Residual } from './layers/residual.js';
 
 export { Model, type SequentialConfig, type CompileConfig, type StepResult } from './model.js';
@@ -10,8 +11,8 @@ export { sequential, Sequential } from './sequential.js';
 export { INPUT_KINDS, type ModelMetadata, type InputKind } from './metadata.js';
 export { METRIC_NAMES, type MetricName, type Logs } from './metrics.js';
 export { l1, l2, l1l2, type Layer, type Regularizer, type Init, type InitName, type InitAlias } from './layers/layer.js';
-export { Dense, Activation, PReLU, Dropout, BatchNorm, LayerNorm, Residual };
-export { tensor, Tensor, type Input, type Target } from './tensor.js';
+export { Dense, Activation, PReLU, Dropout, BatchNorm, LayerNorm, Residual, Normalization, Rescaling, type NormalizationOptions };
+export { tensor, argMax, Tensor, type Input, type Target, type NestedNumbers } from './tensor.js';
 export { gradCheck, type GradCheckResult, type GradCheckOptions, type TensorCheck } from './gradcheck.js';
 export { crossValidate, type CrossValidationResult } from './crossval.js';
 export { getLoss, LOSS_NAMES, type LossName, type LossAlias } from './losses.js';
@@ -30,6 +31,10 @@ export function prelu(opts?: { init?: Init; name?: string }): PReLU { return new
 export function dropout(rate: number, opts?: { name?: string }): Dropout { return new Dropout(rate, opts); }
 export function batchNorm(opts?: { momentum?: number; eps?: number; name?: string }): BatchNorm { return new BatchNorm(opts); }
 export function layerNorm(opts?: { eps?: number; name?: string }): LayerNorm { return new LayerNorm(opts); }
+/** Keras Normalization: (x − mean)/max(√variance, 1e-7) per feature; mean and variance given or from layer.adapt(x). */
+export function normalization(opts?: NormalizationOptions): Normalization { return new Normalization(opts); }
+/** Keras Rescaling: x·scale + offset (1/255 for pixels in [0, 1]). */
+export function rescaling(scale: number, offset?: number, opts?: { name?: string }): Rescaling { return new Rescaling(scale, offset, opts); }
 export function residual(layers: Layer[], opts?: { name?: string }): Residual { return new Residual(layers, opts); }
 export * as datasets from './data/datasets.js';
 export * as data from './data/preprocess.js';

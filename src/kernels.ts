@@ -121,6 +121,12 @@ export interface Kernels {
   /** dgamma += Σ_i dy·xhat, dbeta += Σ_i dy; dx written */
   f32_layernorm_bwd(dx: number, dgamma: number, dbeta: number, dy: number, xhat: number, invstd: number, gamma: number,
                     M: number, N: number): void;
+  /** out (M×N) = (x − shift[j])·scale[j] + offset[j], written; shift or offset 0 = none; out may alias x */
+  f32_col_affine_fwd(out: number, x: number, shift: number, scale: number, offset: number, M: number, N: number): void;
+  /** dx (M×N) = dy·scale[j], written; dx may alias dy */
+  f32_col_affine_bwd(dx: number, dy: number, scale: number, M: number, N: number): void;
+  /** out[j] = 1/max(√var[j], eps); out may alias var */
+  f32_inv_std(out: number, v: number, n: number, eps: number): void;
   /** out = a + b; out may alias a or b */
   f32_add(out: number, a: number, b: number, n: number): void;
   /** acc += x */

@@ -18,6 +18,7 @@ import { StepBuffers, WasmData, sst } from './step.js';
 import { Tensor, asInput, asLabels, asTargets, type Input, type Target } from './tensor.js';
 import { engine as sharedEngine, type Engine } from './wasm.js';
 import { ThreadPool, serialGemm, type GemmRunner } from './threads.js';
+import { ACT } from './kernels.js';
 
 export interface SequentialConfig {
   /** Features per sample, e.g. [784] or [28, 28] (flattened). */
@@ -130,6 +131,8 @@ export class Model {
     const builder: Builder = {
       rng: this.rng,
       gemm: this.gemm,
+      engine: e,
+      checkIdle: (where) => this.checkIdle(where),
       param: (pname, pshape, init, o = {}) => {
         const p: ParamRef = {
           name: `${builder.layer!.name}/${pname}`, shape: pshape, size: pshape.reduce((a, b) => a * b, 1), init,
@@ -179,8 +182,9 @@ export class Model {
   get layers(): Layer[] { return this.chain.layers; }
 
   private initParam(p: ParamRef): void {
-    const k = this.engine.k, i: Init = p.init;
+    const k = this.engine.k, i = p.init;
     const { fanIn, fanOut } = p;
+    if (i instanceof Float32Array) return void this.engine.f32.set(i, p.ptr >> 2);
     if (typeof i === 'object') return void k.f32_fill(p.ptr, i.constant, p.size);
     switch (i) {
       case 'zeros': return void k.f32_fill(p.ptr, 0, p.size);
@@ -215,6 +219,10 @@ export class Model {
   /** Throws StateError once the model is disposed (or its disposal is pending). */
   alive(where: string): void {
     if (this.disposed) throw new StateError(`${where}: the model was disposed; it cannot be used any more`);
+  }
+  /** Throws ConfigError when a layer cannot run yet (a normalization that was never adapted). */
+  checkReady(where: string): void {
+    walkLayers(this.layers, (l) => l.checkReady?.(where));
   }
   /** Throws StateError when disposed or fitting. */
   checkIdle(where: string): void {
@@ -324,6 +332,7 @@ export class Model {
 
   /** Validates a batch x, y for this model and a loss (by default the compiled one), as fit, evaluate and trainStep take them. */
   batch(where: string, x: unknown, y: unknown, loss: Loss = this.compiled(where)): { x: Tensor<Float32Array | Uint8Array>; y: Int32Array | Float32Array } {
+    this.checkReady(where);
     const xt = asInput(where, 'x', x, this.inputSize);
     const yd = loss.labels ? asLabels(where, 'y', y, xt.rows, this.outputSize) : asTargets(where, 'y', y, xt.rows, this.outputSize);
     return { x: xt, y: yd };
@@ -415,27 +424,99 @@ export class Model {
 
   /** Outputs for each row of x, inference mode: a Float32Array tensor [n, outputs]. */
   predict(x: Input, opts: { batchSize?: number } = {}): Tensor<Float32Array> {
-    const where = 'Sequential.predict';
+    const N = this.outputSize, f32 = (p: number, rows: number) => this.engine.f32.subarray(p >> 2, (p >> 2) + rows * N);
+    return this.inferRows('Sequential.predict', x, opts, N, Float32Array, (p, rows) => f32(p, rows));
+  }
+
+  /**
+   * Class probabilities for each row of x, by the compiled loss: softmax of the logits
+   * (softmaxCrossEntropy), of the log-probabilities (nll), sigmoid of the logits
+   * (sigmoidCrossEntropy), the outputs as they are (binaryCrossEntropy, categoricalCrossEntropy).
+   * Regression losses (mse, mae) and uncompiled models are refused.
+   */
+  predictProba(x: Input, opts: { batchSize?: number } = {}): Tensor<Float32Array> {
+    const where = 'Sequential.predictProba';
+    const kind = this.outputKind(where), e = this.engine, N = this.outputSize;
+    return this.inferRows(where, x, opts, N, Float32Array, (p, rows, scratch) => {
+      if (kind === 'logits') e.k.f32_softmax_fwd(scratch, p, rows, N);
+      else if (kind === 'sigmoid') e.k.f32_act_fwd(scratch, p, rows * N, ACT.sigmoid, 0);
+      else scratch = p;
+      return e.f32.subarray(scratch >> 2, (scratch >> 2) + rows * N);
+    });
+  }
+
+  /**
+   * The predicted class of each row of x (Keras predict_classes): the index of the largest output
+   * (first on ties) when the model has several; for 1 output, 1 where the probability is > 0.5
+   * (the logit > 0 for sigmoidCrossEntropy), else 0 — that needs a compiled sigmoid loss.
+   * predictClassNames gives the names of metadata.classes instead.
+   */
+  predictClasses(x: Input, opts: { batchSize?: number } = {}): Int32Array {
+    return this.classes('Sequential.predictClasses', x, opts);
+  }
+  /** metadata.classes[predictClasses(x)[i]] for each row (sklearn's predict on a classifier); needs metadata.classes. */
+  predictClassNames(x: Input, opts: { batchSize?: number } = {}): string[] {
+    const where = 'Sequential.predictClassNames';
+    this.alive(where);
+    const names = this.meta?.classes;
+    if (!names) throw new ConfigError(`${where}: the model has no class names; set them with model.setMetadata({ classes: [...] }) or use predictClasses for indices`);
+    return Array.from(this.classes(where, x, opts), (i) => names[i]);
+  }
+  private classes(where: string, x: Input, opts: { batchSize?: number }): Int32Array {
+    const e = this.engine, N = this.outputSize;
+    if (N > 1) {
+      return this.inferRows(where, x, opts, 1, Int32Array, (p, rows, scratch) => {
+        e.k.f32_argmax_rows(scratch, p, rows, N);
+        return e.i32.subarray(scratch >> 2, (scratch >> 2) + rows);
+      }).data;
+    }
+    const kind = this.outputKind(where);
+    if (kind === 'logits') {
+      throw new ConfigError(`${where}: a 1-output model's class needs a sigmoid loss (sigmoidCrossEntropy or binaryCrossEntropy); it is compiled with ${this.loss!.name}`);
+    }
+    const cut = kind === 'sigmoid' ? 0 : 0.5;
+    return Int32Array.from(this.predict(x, opts).data, (v) => (v > cut ? 1 : 0));
+  }
+  /** What the outputs are, by the compiled loss: logits for softmax, logits for sigmoid, or probabilities. */
+  private outputKind(where: string): 'logits' | 'sigmoid' | 'probabilities' {
+    this.alive(where);
+    const loss = this.loss?.name;
+    switch (loss) {
+      case 'softmaxCrossEntropy': case 'nll': return 'logits';
+      case 'sigmoidCrossEntropy': return 'sigmoid';
+      case 'binaryCrossEntropy': case 'categoricalCrossEntropy': return 'probabilities';
+      case undefined: throw new ConfigError(`${where}: the model is not compiled; its loss tells whether the outputs are logits or probabilities — call model.compile first`);
+      default: throw new ConfigError(`${where}: the model is compiled with ${loss}, a regression loss; its outputs are values, not class scores`);
+    }
+  }
+
+  /**
+   * Forward of x in inference mode, batch by batch: `take` gets each batch's outputs (byte
+   * pointer p, rows × outputSize) and a rows × outputSize scratch buffer in wasm, and returns the
+   * batch's `cols` values per row for the result tensor [n, cols].
+   */
+  private inferRows<T extends Float32Array | Int32Array>(where: string, x: Input, opts: { batchSize?: number }, cols: number,
+      type: new (n: number) => T, take: (p: number, rows: number, scratch: number) => ArrayLike<number>): Tensor<T> {
     this.alive(where);
     checkKeys(where, opts, ['batchSize']);
     const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 256, 1, 2 ** 31 - 1);
     const xt = asInput(where, 'x', x, this.inputSize);
+    this.checkReady(where);
     const e = this.engine, N = this.outputSize, bs = Math.min(batchSize, xt.rows);
-    const out = new Float32Array(xt.rows * N);
+    const out = new type(xt.rows * cols);
     const data = new WasmData(e, xt, undefined, this.inputSize);
     try {
       this.withStep(bs, (buf) => {
         for (let start = 0; start < data.n; start += bs) {
           const rows = Math.min(bs, data.n - start);
           buf.gather(data, buf.indices(start, rows), rows, false, N);
-          const p = this.chain.forward(buf.x, rows, false) >> 2;
-          out.set(e.f32.subarray(p, p + rows * N), start * N);
+          out.set(take(this.chain.forward(buf.x, rows, false), rows, buf.dpred), start * cols);
         }
       });
     } finally {
       data.release();
     }
-    return new Tensor(out, [xt.rows, N]);
+    return new Tensor(out, [xt.rows, cols]);
   }
 
   /** Low level: forward of `batch` rows at byte pointer x; returns the output pointer. */

@@ -347,3 +347,37 @@ export function matmul(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K:
   }
   return c;
 }
+
+// ── Preprocessing (normalization, rescaling) ────────────────────────────────────────────────
+
+/** Keras Normalization's smallest divisor: (x − mean)/max(√var, NORM_EPS). */
+export const NORM_EPS = 1e-7;
+
+/** out (M×N) = (x − shift[j])·scale[j] + offset[j]; an absent shift or offset is 0. */
+export function colAffineRef(x: Arr, shift: Arr | undefined, scale: Arr, offset: Arr | undefined, M: number, N: number): Float64Array {
+  const out = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+    out[i * N + j] = (x[i * N + j] - (shift ? shift[j] : 0)) * scale[j] + (offset ? offset[j] : 0);
+  }
+  return out;
+}
+/** dx (M×N) = dy·scale[j]. */
+export function colAffineBwdRef(dy: Arr, scale: Arr, M: number, N: number): Float64Array {
+  return Float64Array.from({ length: M * N }, (_, k) => dy[k] * scale[k % N]);
+}
+/** 1/max(√var[j], eps) per column. */
+export function invStdRef(v: Arr, eps = NORM_EPS): Float64Array {
+  return Float64Array.from(v, (x) => 1 / Math.max(Math.sqrt(x), eps));
+}
+/**
+ * Mean and population variance per column of x (M×N), accumulated in float64 (two passes: the
+ * variance is Σ(x − mean)²/M, never negative, exactly 0 for a constant column).
+ */
+export function columnStatsRef(x: Arr, M: number, N: number): { mean: Float64Array; variance: Float64Array } {
+  const mean = new Float64Array(N), variance = new Float64Array(N);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) mean[j] += x[i * N + j];
+  for (let j = 0; j < N; j++) mean[j] /= M;
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) variance[j] += (x[i * N + j] - mean[j]) ** 2;
+  for (let j = 0; j < N; j++) variance[j] /= M;
+  return { mean, variance };
+}

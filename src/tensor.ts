@@ -38,13 +38,64 @@ export class Tensor<T extends TensorData = TensorData> {
   }
 }
 
-/** nn.tensor(data, shape): wraps an array (plain arrays become Float32Array). */
-export function tensor(data: TensorData | number[], shape?: number[], opts: { range?: [number, number] } = {}): Tensor {
-  const d = Array.isArray(data) ? Float32Array.from(data) : data;
-  if (!(d instanceof Float32Array || d instanceof Uint8Array || d instanceof Int32Array)) {
-    reject('tensor', 'data', data, 'a Float32Array, Uint8Array, Int32Array or number[]');
+/** Nested arrays of numbers, any depth: [1, 2], [[1, 2], [3, 4]], … */
+export type NestedNumbers = number[] | NestedNumbers[];
+
+/**
+ * A nested number array as Float32Array values and the shape its nesting gives; ragged rows
+ * (ShapeError) and non-numbers (ConfigError) are refused, naming the index.
+ */
+export function fromNested(where: string, name: string, v: readonly unknown[]): { data: Float32Array; shape: number[] } {
+  const shape: number[] = [];
+  for (let a: unknown = v; Array.isArray(a); a = a[0]) shape.push(a.length);
+  const data = new Float32Array(shape.reduce((x, y) => x * y, 1));
+  let at = 0;
+  const walk = (a: unknown, depth: number, path: string): void => {
+    if (depth === shape.length) {
+      if (typeof a !== 'number') reject(where, path, a, 'a number');
+      data[at++] = a;
+      return;
+    }
+    if (!Array.isArray(a) || a.length !== shape[depth]) {
+      throw new ShapeError(`${where}: ${path} is ${show(a)}; it must be an array of ${shape[depth]} (the shape of ${name} is ${show(shape)}: rows must not be ragged)`);
+    }
+    for (let i = 0; i < a.length; i++) walk(a[i], depth + 1, `${path}[${i}]`);
+  };
+  walk(v, 0, name);
+  return { data, shape };
+}
+
+/**
+ * nn.tensor(data, shape?): wraps a typed array, or copies a (nested) number array into a
+ * Float32Array — `nn.tensor([[1, 2], [3, 4]])` is [2, 2]. A given shape must hold as many values.
+ */
+export function tensor(data: TensorData | NestedNumbers, shape?: number[], opts: { range?: [number, number] } = {}): Tensor {
+  if (shape !== undefined && !Array.isArray(shape)) reject('tensor', 'shape', shape, 'an array of dimensions');
+  if (Array.isArray(data)) {
+    const t = fromNested('tensor', 'data', data);
+    return new Tensor(t.data, shape ?? t.shape, opts.range);
   }
-  return new Tensor(d, shape ?? [d.length], opts.range);
+  if (!(data instanceof Float32Array || data instanceof Uint8Array || data instanceof Int32Array)) {
+    reject('tensor', 'data', data, 'a Float32Array, Uint8Array, Int32Array or a (nested) number array');
+  }
+  return new Tensor(data, shape ?? [data.length], opts.range);
+}
+
+/**
+ * nn.argMax(x): the index of the largest value along the last axis (first on ties; NaN never
+ * wins past index 0, as in the wasm kernel), one per row: Int32Array of x's leading size.
+ */
+export function argMax(x: Tensor | NestedNumbers | Float32Array | Int32Array | Uint8Array): Int32Array {
+  const t = x instanceof Tensor ? x : tensor(x as TensorData | NestedNumbers);
+  const N = t.shape.length ? t.shape[t.shape.length - 1] : 1;
+  if (N === 0) throw new ShapeError(`argMax: x has shape ${show([...t.shape])}; its last axis must not be empty`);
+  const d = t.data, M = d.length / N, out = new Int32Array(M);
+  for (let i = 0; i < M; i++) {
+    let a = 0;
+    for (let j = 1; j < N; j++) if (d[i * N + j] > d[i * N + a]) a = j;
+    out[i] = a;
+  }
+  return out;
 }
 
 export type Input = Tensor | Float32Array | Uint8Array | number[][];
@@ -61,10 +112,11 @@ export function asInput(where: string, name: string, x: unknown, features: numbe
     }
     t = new Tensor(x, [x.length / features, features]);
   } else if (Array.isArray(x) && x.every((r) => Array.isArray(r))) {
-    const rows = x as number[][];
+    const rows = x as unknown[][];
     const bad = rows.findIndex((r) => r.length !== features);
     if (bad >= 0) throw new ShapeError(`${where}: ${name}[${bad}] has ${rows[bad].length} features, expected ${features}`);
-    t = new Tensor(Float32Array.from(rows.flat()), [rows.length, features]);
+    const n = fromNested(where, name, rows);
+    t = new Tensor(n.data, n.shape);
   } else {
     reject(where, `${name}`, x, 'a Tensor, Float32Array, Uint8Array or number[][]');
   }

@@ -8,7 +8,9 @@ import { Tensor } from '../tensor.js';
 /**
  * Pixel scaling: '0-1' maps bytes to [0, 1]; '-1-1' is the notes' (x − 127.5)/127.5. For
  * Uint8Array images this only records the range: the bytes stay u8 and are scaled in wasm as
- * batches are gathered (DESIGN §3).
+ * batches are gathered (DESIGN §3). Inside the model instead (saved and exported with it):
+ * '0-1' is nn.rescaling(1 / 255) and '-1-1' is nn.rescaling(1 / 127.5, -1), on bytes read as
+ * 0…255 (`new nn.Tensor(bytes, shape, [0, 255])`).
  */
 export function scaleImages(x: Tensor<Uint8Array>, range: '0-1' | '-1-1' = '0-1'): Tensor<Uint8Array> {
   if (!(x instanceof Tensor) || !(x.data instanceof Uint8Array)) reject('scaleImages', 'x', x, 'a Uint8Array tensor');
@@ -33,7 +35,11 @@ export interface Standardizer {
   inverse(x: Tensor | Float32Array): Tensor<Float32Array>;
 }
 
-/** Fits per-column mean and standard deviation (population) on x; apply to train and test alike. */
+/**
+ * Fits per-column mean and standard deviation (population) on x; apply to train and test alike.
+ * Outside the model: nn.normalization().adapt(x) does the same inside it (saved and exported
+ * with the model), so that predictions on raw inputs need no separate step.
+ */
 export function standardizer(x: Tensor | Float32Array): Standardizer {
   const t = x instanceof Tensor ? x : new Tensor(x, [x.length, 1]);
   const n = t.rows, c = t.cols;

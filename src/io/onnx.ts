@@ -1,22 +1,27 @@
 // ONNX export: the model as a graph of standard operators (opset 17, IR version 8), encoded with
 // protobufjs from the subset of onnx.proto below. protobufjs is imported on first use only, so
 // `import 'simdnn'` does not load it. Weights are float32 initializers (raw little-endian bytes);
-// the input is `input` [batch, ...inputShape], the output `output` [batch, outputSize].
+// the input is `input` [batch, ...inputShape], the output `output` [batch, outputSize];
+// model.metadata, when set, is the JSON of metadata_props["simdnn.metadata"].
 import { ConfigError, show } from '../errors.js';
 import { reject } from '../validate.js';
 import type { Act, Activation, PReLU } from '../layers/activation.js';
 import type { Dense } from '../layers/dense.js';
 import type { Layer, ParamRef } from '../layers/layer.js';
 import type { BatchNorm, Dropout, LayerNorm } from '../layers/norm.js';
+import type { Normalization, Rescaling } from '../layers/preprocess.js';
 import { childrenOf, walkLayers } from '../layers/registry.js';
 import { Sequential } from '../sequential.js';
-import { SELU_ALPHA, SELU_LAMBDA } from '../reference.js';
+import { SELU_ALPHA, SELU_LAMBDA, invStdRef } from '../reference.js';
 import { writeAtomic } from './fs.js';
 
 /** LayerNormalization is the newest operator used (opset 17); GELU is composed (Gelu is opset 20). */
 export const ONNX_OPSET = 17;
 /** The IR version that goes with opset 17. */
 export const ONNX_IR_VERSION = 8;
+
+/** The metadata_props key under which model.metadata is exported (JSON). */
+export const ONNX_METADATA_KEY = 'simdnn.metadata';
 
 /** The fields of github.com/onnx/onnx onnx/onnx.proto the exporter writes, with their official field numbers. */
 export const ONNX_PROTO = `
@@ -40,11 +45,16 @@ message NodeProto {
   optional string op_type = 4;
   repeated AttributeProto attribute = 5;
 }
+message StringStringEntryProto {
+  optional string key = 1;
+  optional string value = 2;
+}
 message ModelProto {
   optional int64 ir_version = 1;
   repeated OperatorSetIdProto opset_import = 8;
   optional string producer_name = 2;
   optional GraphProto graph = 7;
+  repeated StringStringEntryProto metadata_props = 14;
 }
 message GraphProto {
   repeated NodeProto node = 1;
@@ -115,6 +125,10 @@ class Graph {
   }
   /** A parameter tensor of the model, under its own name. */
   param(p: ParamRef): string { return this.tensor(p.name, p.shape, this.weights.get(p.name)!); }
+  /** The values of a parameter tensor (float32, as the model holds them). */
+  values(p: ParamRef): Float32Array { return this.weights.get(p.name)!; }
+  /** A constant derived from the weights (a normalization's scale), 1-D. */
+  vector(base: string, data: Float32Array): string { return this.tensor(base, [data.length], data); }
   /** A float scalar constant, shared by every node that uses the same value. */
   scalar(v: number): string {
     let name = this.constants.get(v);
@@ -174,6 +188,15 @@ const LAYER_NODES: ReadonlyMap<string, Nodes<Layer>> = new Map([
   ['batchNorm', nodes<BatchNorm>((g, l, x, s) => g.node('BatchNormalization', [x, g.param(l.gamma), g.param(l.beta), g.param(l.runMean), g.param(l.runVar)], s, [float('epsilon', l.eps)]))],
   ['layerNorm', nodes<LayerNorm>((g, l, x, s) => g.node('LayerNormalization', [x, g.param(l.gamma), g.param(l.beta)], s, [int('axis', -1), float('epsilon', l.eps)]))],
   ['residual', (g, l, x, s) => g.node('Add', [x, layersNodes(g, childrenOf(l), x)], s)],
+  // (x − mean)·scale, scale = 1/max(√variance, 1e-7) as f32_inv_std computes it: a constant column stays exactly 0.
+  ['normalization', nodes<Normalization>((g, l, x, s) => {
+    const scale = Float32Array.from(invStdRef(g.values(l.variance!)));
+    return g.node('Mul', [g.node('Sub', [x, g.param(l.mean!)], s), g.vector(`${l.name}/scale`, scale)], s);
+  })],
+  ['rescaling', nodes<Rescaling>((g, l, x, s) => {
+    const y = g.node('Mul', [x, g.scalar(l.scale)], s);
+    return l.offset === 0 ? y : g.node('Add', [y, g.scalar(l.offset)], s);
+  })],
 ]);
 
 /** Adds the nodes of layers applied in order to value x; returns the value they produce. */
@@ -207,6 +230,8 @@ async function encode(where: string, model: Sequential): Promise<Uint8Array> {
     ir_version: ONNX_IR_VERSION,
     opset_import: [{ domain: '', version: ONNX_OPSET }],
     producer_name: 'simdnn',
+    // What the model knows about its data (feature and class names, input kind, split), as JSON.
+    metadata_props: model.metadata ? [{ key: ONNX_METADATA_KEY, value: JSON.stringify(model.metadata) }] : [],
     graph: {
       name: model.name,
       node: g.nodes,

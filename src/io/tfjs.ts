@@ -9,6 +9,9 @@ import { Act, Activation, PReLU } from '../layers/activation.js';
 import { Dense } from '../layers/dense.js';
 import type { Layer, Regularizer } from '../layers/layer.js';
 import { BatchNorm, Dropout, LayerNorm } from '../layers/norm.js';
+import { Normalization, Rescaling } from '../layers/preprocess.js';
+import { checkMetadata, type ModelMetadata } from '../metadata.js';
+import { NORM_EPS } from '../reference.js';
 import { walkLayers } from '../layers/registry.js';
 import { Sequential } from '../sequential.js';
 import type { Engine } from '../wasm.js';
@@ -23,6 +26,8 @@ export interface TfjsModelJson {
   convertedBy: null;
   modelTopology: { class_name: 'Sequential'; config: { name: string; layers: TfjsLayer[] }; keras_version: string; backend: string };
   weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
+  /** model.metadata (feature and class names, input kind, split), when set: TF.js's getUserDefinedMetadata().simdnn. */
+  userDefinedMetadata?: { simdnn: ModelMetadata };
 }
 /** model.json as an object and the bytes of weights.bin (all weights, in manifest order). */
 export interface TfjsArtifacts { modelJson: TfjsModelJson; weights: Uint8Array }
@@ -80,10 +85,32 @@ function toTfjsLayer(where: string, l: Layer): TfjsLayer {
   if (l instanceof Dropout) return named('Dropout', { rate: l.rate, noise_shape: null, seed: null });
   if (l instanceof BatchNorm) return named('BatchNormalization', { axis: -1, momentum: l.momentum, epsilon: l.eps, center: true, scale: true });
   if (l instanceof LayerNorm) return named('LayerNormalization', { axis: -1, epsilon: l.eps, center: true, scale: true });
+  if (l instanceof Rescaling) return named('Rescaling', { scale: l.scale, offset: l.offset });
+  // See normalizationWeights: inference-mode batch norm with γ = 1, β = 0 is (x − mean)/√variance.
+  if (l instanceof Normalization) return named('BatchNormalization', { axis: -1, momentum: 0.99, epsilon: NORM_TFJS_EPS, center: true, scale: true });
   if (l.type === 'residual') {
     throw new ConfigError(`${where}: layer ${show(l.name)} is a residual block; a TF.js Sequential model has no skip connections (export it with nn.io.exportOnnx)`);
   }
-  throw new ConfigError(`${where}: layer ${show(l.name)} has type ${show(l.type)}; TF.js export knows dense, activation, prelu, dropout, batchNorm and layerNorm`);
+  throw new ConfigError(`${where}: layer ${show(l.name)} has type ${show(l.type)}; TF.js export knows dense, activation, prelu, dropout, batchNorm, layerNorm, rescaling and normalization`);
+}
+
+/**
+ * TF.js 4.22 has no Normalization layer (it has Rescaling). A normalization is written as the
+ * BatchNormalization that computes it at inference: γ = 1, β = 0, moving mean = mean, moving
+ * variance = max(variance, 1e-14) and ε = 1e-30, so (x − mean)·rsqrt(variance + ε) =
+ * (x − mean)/max(√variance, 1e-7) to float32 rounding — at any position, a constant column
+ * exactly 0. (Not folded into the next dense layer: with a near-constant column the folded
+ * kernel is ~1e7·W and the bias cancels it in float32.) Imported back it is a batchNorm.
+ */
+const NORM_TFJS_EPS = 1e-30;
+function normalizationWeights(w: Map<string, Float32Array>, l: Normalization): { local: string; shape: number[]; data: Float32Array }[] {
+  const n = l.inputSize, v = w.get(l.variance!.name)!;
+  return [
+    { local: 'gamma', shape: [n], data: new Float32Array(n).fill(1) },
+    { local: 'beta', shape: [n], data: new Float32Array(n) },
+    { local: 'moving_mean', shape: [n], data: w.get(l.mean!.name)! },
+    { local: 'moving_variance', shape: [n], data: Float32Array.from(v, (x) => Math.max(x, NORM_EPS * NORM_EPS)) },
+  ];
 }
 
 function artifacts(where: string, model: Sequential): TfjsArtifacts {
@@ -106,10 +133,11 @@ function artifacts(where: string, model: Sequential): TfjsArtifacts {
   walkLayers(model.layers, (l) => {
     unique(l.name);
     layers.push(toTfjsLayer(where, l));
-    for (const p of l.params()) {
-      const local = p.name.slice(l.name.length + 1);
-      specs.push({ name: `${l.name}/${TO_TFJS_WEIGHT.get(local) ?? local}`, shape: p.shape, dtype: 'float32' });
-      data.push(w.get(p.name)!);
+    const params = l instanceof Normalization ? normalizationWeights(w, l)
+      : l.params().map((p) => ({ local: p.name.slice(l.name.length + 1), shape: p.shape, data: w.get(p.name)! }));
+    for (const { local, shape, data: d } of params) {
+      specs.push({ name: `${l.name}/${TO_TFJS_WEIGHT.get(local) ?? local}`, shape, dtype: 'float32' });
+      data.push(d);
     }
   });
   Object.assign(layers[0].config, { batch_input_shape: [null, ...model.inputShape], dtype: 'float32' });
@@ -124,6 +152,7 @@ function artifacts(where: string, model: Sequential): TfjsArtifacts {
       format: 'layers-model', generatedBy: 'simdnn', convertedBy: null,
       modelTopology: { class_name: 'Sequential', config: { name: model.name, layers }, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' },
       weightsManifest: [{ paths: [TFJS_WEIGHTS_FILE], weights: specs }],
+      ...(model.metadata ? { userDefinedMetadata: { simdnn: model.metadata } } : {}),
     },
     weights,
   };
@@ -227,8 +256,9 @@ function fromTfjsLayer(path: string, cls: string, c: Obj, width: number): { laye
         : { layer: new LayerNorm({ eps, name }), width, weights: [['gamma', n], ['beta', n]] };
       break;
     }
+    case 'Rescaling': out = { layer: new Rescaling(take('scale') as number, (take('offset') ?? 0) as number, { name }), width, weights: [] }; break;
     default:
-      fail(`${path}.class_name`, `${show(cls)} is not supported; known: InputLayer, Flatten (first), Dense, Activation, LeakyReLU, ELU, PReLU, Dropout, BatchNormalization, LayerNormalization`);
+      fail(`${path}.class_name`, `${show(cls)} is not supported; known: InputLayer, Flatten (first), Dense, Activation, LeakyReLU, ELU, PReLU, Dropout, BatchNormalization, LayerNormalization, Rescaling`);
   }
   if (c.dtype !== undefined && c.dtype !== 'float32') fail(`${path}.dtype`, `${show(c.dtype)}; simdnn computes in float32`);
   if (c.trainable === false) fail(`${path}.trainable`, 'is false; simdnn cannot freeze a layer');
@@ -282,6 +312,15 @@ function parseTopology(mj: Obj): { inputShape: number[]; name?: string; layers: 
   });
   if (layers.length === 0) fail('modelTopology.config.layers', 'has no layer after the input');
   return { inputShape: inputShape!, name: typeof topo.config === 'object' ? ((topo.config as Obj).name as string) : undefined, layers, expected };
+}
+
+/** userDefinedMetadata.simdnn checked as model.setMetadata checks it (the sizes once the model is built). */
+function checkData(m: unknown, sizes?: { inputs: number; outputs: number }): ModelMetadata {
+  try {
+    return checkMetadata('model.json userDefinedMetadata.simdnn', m, sizes);
+  } catch (e) {
+    throw new ModelFormatError((e as Error).message);
+  }
 }
 
 /** A manifest path must stay inside the model's folder: relative, no `..` segment. */
@@ -416,12 +455,14 @@ function parseJson(s: string): unknown {
 
 /**
  * Reads a TF.js layers model (a Sequential of Dense, Activation, LeakyReLU, ELU, PReLU, Dropout,
- * BatchNormalization, LayerNormalization, after an optional InputLayer/Flatten) as a simdnn model.
+ * BatchNormalization, LayerNormalization, Rescaling, after an optional InputLayer/Flatten) as a simdnn model.
  */
 export async function importTfjs(src: TfjsSource, opts: { engine?: Engine; threads?: number } = {}): Promise<Sequential> {
   const { json, dir } = readModelJson(src);
   const topo = parseTopology(json);
   const groups = parseManifest(json, topo.expected);
+  const udm = json.userDefinedMetadata;
+  const meta = udm === undefined || !isObj(udm) || udm.simdnn === undefined ? undefined : checkData(udm.simdnn);
   const bytes = groupBytes(src, dir, groups);
   let model: Sequential;
   try {
@@ -444,6 +485,7 @@ export async function importTfjs(src: TfjsSource, opts: { engine?: Engine; threa
       }
     });
     model.setWeights(w);
+    if (meta) model.setMetadata(checkData(meta, { inputs: model.inputSize, outputs: model.outputSize }));
   } catch (e) {
     model.dispose();
     throw e;

@@ -48,7 +48,8 @@ export interface ParamRef {
   name: string;
   shape: number[];
   size: number;
-  init: Init;
+  /** How to fill it when the model is built; a Float32Array gives the values themselves. */
+  init: Init | Float32Array;
   fanIn: number;
   fanOut: number;
   reg?: Regularizer;
@@ -61,11 +62,15 @@ export interface ParamRef {
 
 export interface Builder {
   /** Declares a parameter tensor of this layer. */
-  param(name: string, shape: number[], init: Init, opts?: { fanIn?: number; fanOut?: number; reg?: Regularizer; trainable?: boolean }): ParamRef;
+  param(name: string, shape: number[], init: Init | Float32Array, opts?: { fanIn?: number; fanOut?: number; reg?: Regularizer; trainable?: boolean }): ParamRef;
   /** Byte pointer to the model's PRNG state (DESIGN §8: one seed controls everything). */
   readonly rng: number;
   /** Runs the layer's gemms (serially, or split over a thread pool). */
   readonly gemm: GemmRunner;
+  /** The model's engine (for layers that write their parameters outside a step: normalization.adapt). */
+  readonly engine: Engine;
+  /** Throws StateError unless the model is idle: neither fitting nor disposed. */
+  checkIdle(where: string): void;
   /** The layer being built (set by Chain.build; parameters are named after it). */
   layer?: Layer;
 }
@@ -92,6 +97,8 @@ export interface Layer {
   /** Float64 reference forward (keeps its cache for refBackward); params read as float64. */
   refForward(x: Float64Array, batch: number, training: boolean, read: (p: ParamRef) => Float64Array): Float64Array;
   refBackward(dy: Float64Array, batch: number, read: (p: ParamRef) => Float64Array): RefGrads;
+  /** Throws ConfigError when the layer cannot run yet (a normalization that was never adapted). */
+  checkReady?(where: string): void;
   /** Activity penalty of the last refForward (layers with activity regularizers). */
   refPenalty?(batch: number): number;
   /** Releases activation buffers. */

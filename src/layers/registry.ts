@@ -5,6 +5,7 @@ import { Activation, PReLU } from './activation.js';
 import { Dense } from './dense.js';
 import type { Layer } from './layer.js';
 import { BatchNorm, Dropout, LayerNorm } from './norm.js';
+import { Normalization, Rescaling } from './preprocess.js';
 import { Residual } from './residual.js';
 
 /** Rebuilds nested layers from the configs stored under `key` (the caller checks and names the path). */
@@ -25,6 +26,8 @@ export const LAYER_TYPES: ReadonlyMap<string, LayerKind> = new Map<string, Layer
   ['dropout', { fromConfig: ({ rate, ...rest }) => new Dropout(rate as number, rest) }],
   ['batchNorm', { fromConfig: (c) => new BatchNorm(c) }],
   ['layerNorm', { fromConfig: (c) => new LayerNorm(c) }],
+  ['normalization', { fromConfig: (c) => new Normalization(c) }],
+  ['rescaling', { fromConfig: ({ scale, offset, ...rest }) => new Rescaling(scale as number, offset as number, rest) }],
   ['residual', {
     fromConfig: ({ layers, ...rest }, nested) => new Residual(nested('layers', layers), rest),
     children: (l) => (l as Residual).inner.layers,

@@ -7,6 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as nn from '../../src/index.js';
 import { encodeSafetensors, decodeSafetensors } from '../../src/io/safetensors.js';
 import { runNode } from '../util/child.js';
+import * as tf from '@tensorflow/tfjs';
+import protobuf from 'protobufjs';
+import { ONNX_METADATA_KEY, ONNX_PROTO, onnxBytes } from '../../src/io/onnx.js';
+import { importTfjs, tfjsArtifacts } from '../../src/io/tfjs.js';
 
 const CLI = new URL('../../build/src/cli.js', import.meta.url).pathname;
 const engine = new nn.Engine();
@@ -134,5 +138,31 @@ describe('model metadata', () => {
     const json = await runNode([CLI, 'info', path, '--json']);
     expect(json.status, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout).metadata).toEqual(full);
+  });
+
+  it('travels in the ONNX export (metadata_props) and the TF.js export (userDefinedMetadata.simdnn), and back from TF.js', async () => {
+    const m = model();
+    m.setMetadata(full);
+    const proto = protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType('onnx.ModelProto');
+    const decoded = proto.toObject(proto.decode(await onnxBytes(m))) as { metadata_props: { key: string; value: string }[] };
+    expect(decoded.metadata_props).toHaveLength(1);
+    expect(decoded.metadata_props[0].key).toBe(ONNX_METADATA_KEY);
+    expect(JSON.parse(decoded.metadata_props[0].value)).toEqual(full);
+    const a = tfjsArtifacts(m);
+    const t = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: a.modelJson.modelTopology, weightSpecs: a.modelJson.weightsManifest[0].weights, weightData: a.weights.slice().buffer, userDefinedMetadata: a.modelJson.userDefinedMetadata }));
+    expect((t.getUserDefinedMetadata() as { simdnn: unknown }).simdnn).toEqual(full);
+    t.dispose();
+    const back = await importTfjs(a, { engine });
+    models.push(back);
+    expect(back.metadata).toEqual(full);
+    // Without metadata, none is written.
+    expect(tfjsArtifacts(model()).modelJson.userDefinedMetadata).toBeUndefined();
+  });
+
+  it('a TF.js model.json with bad simdnn metadata is a ModelFormatError naming it', async () => {
+    const a = tfjsArtifacts(model());
+    const bad = { ...a, modelJson: { ...a.modelJson, userDefinedMetadata: { simdnn: { classes: ['a', 'b', 'c'] } } } };
+    await expect(importTfjs(bad, { engine })).rejects.toThrow(nn.ModelFormatError);
+    await expect(importTfjs(bad, { engine })).rejects.toThrow(/userDefinedMetadata\.simdnn: metadata: classes has 3 names; the model has 2 outputs/);
   });
 });

@@ -9,6 +9,7 @@ const model = nn.sequential({ inputShape: [3], seed: 1, engine }, [
   nn.dense(4, { activation: 'relu' }),
   nn.residual([nn.dense(4, { activation: 'tanh' }), nn.residual([nn.layerNorm(), nn.prelu()]), nn.dropout(0.1)]),
   nn.batchNorm(), nn.activation('leakyRelu', { alpha: 0.2 }),
+  nn.normalization({ mean: [0, 1, 2, 3], variance: 2 }), nn.rescaling(0.5, 1),
 ]);
 afterAll(() => model.dispose());
 
@@ -19,7 +20,7 @@ describe('layer registry', () => {
     expect(seen).toEqual([
       'layers[0] 0 dense', 'layers[1] 0 residual', 'layers[1].layers[0] 1 dense', 'layers[1].layers[1] 1 residual',
       'layers[1].layers[1].layers[0] 2 layerNorm', 'layers[1].layers[1].layers[1] 2 prelu', 'layers[1].layers[2] 1 dropout',
-      'layers[2] 0 batchNorm', 'layers[3] 0 activation',
+      'layers[2] 0 batchNorm', 'layers[3] 0 activation', 'layers[4] 0 normalization', 'layers[5] 0 rescaling',
     ]);
     expect(allLayers(model.layers).map((l) => l.type)).toEqual(seen.map((s) => s.split(' ')[2]));
     expect(childrenOf(model.layers[0])).toEqual([]);
