@@ -1,7 +1,7 @@
 // Issue 12 through the built CLI: what was fitted on the data travels with the model. train on a
 // CSV → save → predict/eval on raw rows, compared with the model's own predictions through the API;
 // text class labels; the recorded split; headers that look like data; columns found by name.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -127,5 +127,25 @@ describe('simdnn train/predict/eval: preprocessing travels with the model', () =
     expect(bad.stderr).toMatch(/Allowed choices are mse, mae, .*binaryCrossEntropy/);
     const help = await run(['train', '--help']);
     expect(help.stdout).toMatch(/--loss <name>[\s\S]*choices: "mse", "mae"/);
+  });
+
+  it('IDX folders are found under Kaggle\'s names (train-images.idx3-ubyte, not gzipped); other names are an error stating the rule', async () => {
+    /** An IDX file: magic 0 0, type 0x08 (u8), rank, big-endian dimensions, the bytes. */
+    const idx = (shape: number[], data: Uint8Array) => Buffer.concat([Buffer.from([0, 0, 8, shape.length]), ...shape.map((d) => { const b = Buffer.alloc(4); b.writeUInt32BE(d); return b; }), data]);
+    const kaggle = join(dir, 'kaggle');
+    mkdirSync(kaggle);
+    const r = rng(5), n = 40;
+    for (const stem of ['train', 't10k']) {
+      writeFileSync(join(kaggle, `${stem}-images.idx3-ubyte`), idx([n, 4, 4], Uint8Array.from({ length: n * 16 }, () => Math.floor(r() * 256))));
+      writeFileSync(join(kaggle, `${stem}-labels.idx1-ubyte`), idx([n], Uint8Array.from({ length: n }, (_, i) => i % 3)));
+    }
+    const ok = await run(['train', '--data', kaggle, '--layers', '4', '--epochs', '1', '--json', '--out', join(dir, 'k.simdnn')]);
+    expect(ok.status, ok.stderr).toBe(0);
+    const odd = join(dir, 'odd');
+    mkdirSync(odd);
+    writeFileSync(join(odd, 'images.bin'), idx([n, 4, 4], new Uint8Array(n * 16)));
+    const bad = await run(['train', '--data', odd, '--epochs', '1', '--out', join(dir, 'o.simdnn')]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/does not hold the four IDX files \(it has images\.bin\); they must be named <train\|t10k>-<images\|labels>-idx<3\|1>-ubyte, with "-" or "\." before idx/);
   });
 });
