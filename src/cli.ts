@@ -181,6 +181,7 @@ function readSource(spec: string, o: { target?: string; splitSeed: number; csv: 
   return { kind: 'table', x: t.x, y: t.y!, labels: t.classes ? 'classes' : 'values', features: t.features, target: target!, input, name: spec, classNames: t.classes };
 }
 
+const rowsOf = (x: Input) => (x as InstanceType<typeof nn.Tensor>).rows;
 /** The loss a data set trains with when --loss is not given: class labels → softmax cross-entropy, values → mse. */
 function defaultLoss(s: Source): string {
   return s.kind === 'images' || s.labels === 'classes' ? 'softmaxCrossEntropy' : 'mse';
@@ -306,7 +307,7 @@ async function train(o: Record<string, any>, cmd: Command): Promise<void> {
     model.setMetadata(data.meta);
   }
   model = model!;
-  out(`${nn.backendInfo()} · ${o.threads} thread${o.threads > 1 ? 's' : ''}\ndata: ${data.name}${o.resume ? `\nresuming ${o.resume} after epoch ${model.epoch}` : ''}`);
+  out(`${nn.backendInfo()} · ${o.threads} thread${o.threads > 1 ? 's' : ''}\ndata: ${data.name} · ${rowsOf(data.train.x)} train / ${rowsOf(data.test.x)} test rows${data.meta.split ? ` (split seed ${data.meta.split.seed}, test ${data.meta.split.test})` : ''}${o.resume ? `\nresuming ${o.resume} after epoch ${model.epoch}` : ''}`);
   if (!o.json) model.summary();
   json({ event: 'start', backend: nn.backendInfo(), threads: o.threads, data: data.name, params: model.trainableSize, initialEpoch: model.epoch });
 
