@@ -2,6 +2,7 @@
 // the compile config, the epoch and the names of optimizer-state tensors (DESIGN §10).
 import type { Model } from '../model.js';
 import { encodeSafetensors } from './safetensors.js';
+import { lossConfig } from '../losses.js';
 
 export const FORMAT = 'simdnn';
 export const FORMAT_VERSION = '1';
@@ -18,7 +19,10 @@ export function modelToBytes(model: Model, opts: { includeOptimizer?: boolean } 
   };
   if (model.loss && model.optimizer) {
     const o = model.optimizer;
-    meta.compile = JSON.stringify({ loss: model.loss.name, metrics: model.metrics, optimizer: { name: o.name, config: o.config } });
+    // A loss with options is { name, config }; custom losses and metrics are recorded by name and
+    // marked custom: their code is not in the file (loadModel asks for them in customObjects).
+    const metrics = [...model.compiledMetrics.names, ...model.compiledMetrics.custom.map((m) => ({ name: m.name, custom: true }))];
+    meta.compile = JSON.stringify({ loss: lossConfig(model.loss), metrics, optimizer: { name: o.name, config: o.config } });
     if (opts.includeOptimizer) {
       const e = model.engine;
       const st = o.stateTensors();
