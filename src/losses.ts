@@ -2,7 +2,7 @@
 // float64 reference. Classification losses take integer labels or a distribution per row (one-hot
 // or probabilities); one-hot is never materialised from labels. A loss is a name ('mse') or an
 // object from nn.losses (options such as labelSmoothing; custom losses in JavaScript).
-import { ConfigError, show } from './errors.js';
+import { ConfigError, ShapeError, show } from './errors.js';
 import { bceLogitsRef, bceProbsRef, cceProbsRef, maeRef, mseRef, nllRef, softmaxXentRef, type ClassLossOpts, type LossRef } from './reference.js';
 import { checkBool, checkKeys, checkRange, own, reject } from './validate.js';
 import type { Engine } from './wasm.js';
@@ -255,12 +255,12 @@ export function lossFromConfig(where: string, c: unknown, customObjects: Record<
  * `nn.losses.softmaxCrossEntropy({ labelSmoothing: 0.1 })`, and custom losses.
  */
 export const losses = {
-  mse: (): Loss => new BuiltinLoss('mse', undefined),
-  mae: (): Loss => new BuiltinLoss('mae', undefined),
+  mse: (opts?: Record<string, never>): Loss => new BuiltinLoss('mse', opts),
+  mae: (opts?: Record<string, never>): Loss => new BuiltinLoss('mae', opts),
   sigmoidCrossEntropy: (opts?: LossOptions): Loss => new BuiltinLoss('sigmoidCrossEntropy', opts),
   binaryCrossEntropy: (opts?: LossOptions): Loss => new BuiltinLoss('binaryCrossEntropy', opts),
   softmaxCrossEntropy: (opts?: LossOptions): Loss => new BuiltinLoss('softmaxCrossEntropy', opts),
-  nll: (): Loss => new BuiltinLoss('nll', undefined),
+  nll: (opts?: Record<string, never>): Loss => new BuiltinLoss('nll', opts),
   categoricalCrossEntropy: (opts?: LossOptions): Loss => new BuiltinLoss('categoricalCrossEntropy', opts),
   /** A loss written in JavaScript: forward(pred, target) → batch loss, backward(pred, target, dpred) writes ∂loss/∂pred. */
   custom: (spec: CustomLossSpec): Loss => new CustomLoss(spec),
@@ -274,7 +274,7 @@ export function sampleWeightArray(where: string, sw: unknown, n: number, loss: L
   if (!loss.weighted) throw new ConfigError(`${where}: sampleWeight is given, and the custom loss ${show(loss.name)} cannot weight samples (it returns the batch loss whole); weight inside its forward and backward instead`);
   if (!(sw instanceof Float32Array || sw instanceof Float64Array || Array.isArray(sw))) reject(where, 'sampleWeight', sw, `a Float32Array or number[] of ${n} weights (one per sample)`);
   const a = sw as ArrayLike<unknown>;
-  if (a.length !== n) throw new ConfigError(`${where}: sampleWeight has ${a.length} weights for ${n} samples; it must have one per sample`);
+  if (a.length !== n) throw new ShapeError(`${where}: sampleWeight has ${a.length} weights for ${n} samples; it must have one per sample`);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const v = a[i];

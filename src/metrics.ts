@@ -55,7 +55,7 @@ interface MetricDef {
 
 const labels = (l: Loss) => l.labels;
 const real = (l: Loss) => !l.labels;
-const CLASSES = 'a classification loss (integer labels or class distributions)';
+const CLASSES = 'a classification loss with integer labels (or class distributions)';
 const TARGETS = 'a loss on real-valued targets';
 
 const METRICS: Record<MetricName, MetricDef> = {
