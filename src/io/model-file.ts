@@ -6,7 +6,7 @@ import type { Layer } from '../layers/layer.js';
 import { LAYER_TYPES } from '../layers/registry.js';
 import { isLoss, lossFromConfig, type Loss } from '../losses.js';
 import type { CustomMetric, MetricName } from '../metrics.js';
-import { own } from '../validate.js';
+import { checkBool, checkKeys, own, reject } from '../validate.js';
 import { BaseOptimizer, optimizerFromConfig, type StateSpec } from '../optimizers/index.js';
 import { isRngState } from '../random.js';
 import { Sequential } from '../sequential.js';
@@ -89,7 +89,6 @@ function checkMetadata(metadata: Record<string, string>, opts: LoadOptions): Pla
 function checkCompile(metadata: Record<string, string>, customObjects: Record<string, unknown>): CompilePlan {
   const c = parseJson('compile', metadata.compile);
   if (!isObj(c) || !isObj(c.optimizer)) throw new ModelFormatError('__metadata__.compile: must hold loss and optimizer');
-  if (typeof customObjects !== 'object' || customObjects === null) throw new ConfigError(`loadModel: customObjects is ${show(customObjects)}; it must be an object of name → custom loss or metric`);
   let loss: Loss;
   try {
     loss = lossFromConfig('__metadata__.compile', c.loss, customObjects);
@@ -173,6 +172,10 @@ export async function loadModel(src: string | Uint8Array, opts: LoadOptions = {}
 
 /** Loads a model from a `.simdnn` path or its bytes. Validates everything before allocating. */
 export function loadModelSync(src: string | Uint8Array, opts: LoadOptions = {}): Sequential {
+  checkKeys('loadModel', opts, ['engine', 'threads', 'customObjects', 'compile']);
+  if (opts.compile !== undefined) checkBool('loadModel', 'compile', opts.compile);
+  const co = opts.customObjects;
+  if (co !== undefined && (typeof co !== 'object' || co === null || Array.isArray(co))) reject('loadModel', 'customObjects', co, 'an object of name → custom loss or metric');
   let file: { plan: Plan; tensors: StTensor[] };
   if (typeof src === 'string') file = withFile(src, (m) => new ConfigError(`loadModel: ${m}`), { maxBytes: MAX_MODEL_BYTES }, (f) => parseFile(src, f.size, f.read, opts));
   else if (src instanceof Uint8Array) file = parseFile('the buffer', src.length, (pos, len) => src.subarray(pos, pos + len), opts);

@@ -357,3 +357,15 @@ describe('Nadam, Lion and proximal SGD in training', () => {
     expect(Array.from(sub.subarray(3)).filter((v) => v === 0).length).toBe(0);
   });
 });
+
+describe('loadModel options', () => {
+  it('unknown options and bad customObjects or compile are refused', () => {
+    const m = linear(2, 1);
+    m.compile({ loss: 'mse', optimizer: 'sgd' });
+    const b = m.toBytes();
+    expect(() => nn.loadModelSync(b, { custom: {} } as never)).toThrow(/unknown option "custom"/);
+    expect(() => nn.loadModelSync(b, { customObjects: 3 as never })).toThrow(/customObjects is 3; it must be an object/);
+    expect(() => nn.loadModelSync(b, { compile: 'no' as never })).toThrow(/compile is "no"; it must be a boolean/);
+    m.dispose();
+  });
+});
