@@ -369,3 +369,31 @@ describe('loadModel options', () => {
     m.dispose();
   });
 });
+
+describe('gradCheck and custom label losses', () => {
+  it('gradCheck passes on distribution targets with a smoothed loss object', () => {
+    const { x, y } = classes(8, 4, 71);
+    const m = nn.sequential({ inputShape: [4], seed: 4 }, [nn.dense(5, { activation: 'tanh' }), nn.dense(3)]);
+    const soft = Float32Array.from(oneHot(y, 3), (v) => 0.05 + 0.85 * v);
+    const r = nn.gradCheck(m, x, soft, { loss: nn.losses.softmaxCrossEntropy({ labelSmoothing: 0.1 }) });
+    expect(r.ok).toBe(true);
+    m.dispose();
+  });
+
+  it('a custom loss with labels: true gets Int32Array labels, and accuracy counts its argmax hits', () => {
+    const { x, y } = classes(9, 4, 72);
+    const xent = nn.losses.custom({
+      name: 'xent', labels: true,
+      forward: (p, t) => softmaxXentRef(p, t, t.length, 3).loss,
+      backward: (p, t, d) => { d.set(softmaxXentRef(p, t, t.length, 3).grad); },
+    });
+    const m = linear(4, 3);
+    m.compile({ loss: xent, optimizer: 'sgd', metrics: ['accuracy'] });
+    const a = m.evaluate(x, y);
+    m.compile({ loss: 'softmaxCrossEntropy', optimizer: 'sgd', metrics: ['accuracy'] });
+    const b = m.evaluate(x, y);
+    expect(a.accuracy).toBe(b.accuracy);
+    assertClose([a.loss], [b.loss], 1e-6, 1e-6, 'custom xent loss');
+    m.dispose();
+  });
+});
