@@ -8,9 +8,13 @@ export {
   f32_act_fwd, f32_act_bwd, f32_softmax_fwd, f32_log_softmax_fwd, f32_softmax_bwd, f32_log_softmax_bwd,
   f32_prelu_fwd, f32_prelu_bwd,
 } from './activation';
-export { f32_mse, f32_mae, f32_bce_logits, f32_bce_probs, f32_softmax_xent, f32_nll, f32_cce_probs } from './loss';
+export {
+  f32_mse, f32_mae, f32_bce_logits, f32_bce_probs, f32_softmax_xent, f32_softmax_xent_soft, f32_nll, f32_nll_soft,
+  f32_cce_probs, f32_cce_probs_soft,
+} from './loss';
 export {
   f32_sgd_step, f32_adagrad_step, f32_adadelta_step, f32_rmsprop_step, f32_adam_step, f32_adamax_step,
+  f32_nadam_step, f32_lion_step,
 } from './optim';
 export { f32_colsum_add, f32_sumsq, f32_l1l2_penalty, f32_count_nonfinite } from './reduce';
 export { f32_add, f32_add_inplace, f32_scale, f32_fill } from './simd';

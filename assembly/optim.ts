@@ -1,4 +1,5 @@
-// Optimizer steps (SGD with momentum/Nesterov, AdaGrad, AdaDelta, RMSProp, Adam/AdamW, Adamax):
+// Optimizer steps (SGD with momentum/Nesterov/proximal L1, AdaGrad, AdaDelta, RMSProp, Adam/AdamW,
+// Adamax, Nadam, Lion):
 // one pass over a contiguous range of n parameters, updating θ (p) and the optimizer state in
 // place from the gradient g, which is read, never written. Nothing aliases. The reductions that
 // feed a step (Σg² for global-norm clipping, the non-finite check) are in reduce.ts.
@@ -15,6 +16,7 @@
 // Hyperparameters arrive as f32; bias corrections are computed once per call in f64.
 // NOTE: clipping acts on the data gradient only; the penalty terms of step 3 are never clipped.
 import { vsign } from './simd';
+
 
 // Effective gradient, scalar form. `hi` is clip (or +∞ when off), `l2x2` is 2·l2.
 // NOTE: written with compares so that a NaN gradient stays NaN (as f32x4.pmin/pmax do below).
@@ -66,38 +68,48 @@ import { vsign } from './simd';
 
 // θ (p) and velocity v updated in place from g. momentum 0: θ ← θ − lr·g (v unused, may be 0).
 // Otherwise v ← γv − lr·g; θ ← θ + v, or with nesterov (Keras form) θ ← θ + γv − lr·g.
-export function f32_sgd_step(p: usize, g: usize, v: usize, momentum: f32, nesterov: i32,
+// proximal ≠ 0: the L1 term leaves the gradient (step 3 without l1) and acts as its proximal
+// operator after the update, θ ← sign(θ)·max(|θ| − lr·l1, 0) (soft threshold: weights that cross
+// 0 within a step land exactly on 0 and stay there while |g| ≤ l1).
+export function f32_sgd_step(p: usize, g: usize, v: usize, momentum: f32, nesterov: i32, proximal: i32,
                              n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
   const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
   const plain = momentum == 0;
   const nest = nesterov != 0;
+  const prox = proximal != 0;
+  const thr: f32 = prox ? lr * l1 : 0;
+  const gl1: f32 = prox ? 0 : l1;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     // Two copies of the loop: in the common one (`pure`) the effective-gradient arithmetic is
     // compiled out (inside one loop Binaryen turns the choice into a select that computes both).
-    i = isPure(gscale, clip, l1, l2)
-      ? sgd_simd(true, p, g, v, momentum, plain, nest, n, lr, l1, l2x2, keep, hi, gscale)
-      : sgd_simd(false, p, g, v, momentum, plain, nest, n, lr, l1, l2x2, keep, hi, gscale);
+    i = isPure(gscale, clip, gl1, l2)
+      ? sgd_simd(true, p, g, v, momentum, plain, nest, prox, thr, n, lr, gl1, l2x2, keep, hi, gscale)
+      : sgd_simd(false, p, g, v, momentum, plain, nest, prox, thr, n, lr, gl1, l2x2, keep, hi, gscale);
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const th = load<f32>(p + o);
-    const step = lr * geff(load<f32>(g + o), th, gscale, hi, l1, l2x2);
+    const step = lr * geff(load<f32>(g + o), th, gscale, hi, gl1, l2x2);
     const kth = th * keep;
+    let x: f32;
     if (plain) {
-      store<f32>(p + o, kth - step);
+      x = kth - step;
     } else {
       const vel = momentum * load<f32>(v + o) - step;
       store<f32>(v + o, vel);
-      store<f32>(p + o, nest ? kth + momentum * vel - step : kth + vel);
+      x = nest ? kth + momentum * vel - step : kth + vel;
     }
+    if (prox) x = x > thr ? x - thr : x < -thr ? x + thr : 0;
+    store<f32>(p + o, x);
   }
 }
 
 // The f32x4 loop of f32_sgd_step over the first n & ~3 elements; returns where it stopped.
 @inline function sgd_simd(pure: bool, p: usize, g: usize, v: usize, momentum: f32, plain: bool, nest: bool,
-                          n: i32, lr: f32, l1: f32, l2x2: f32, keep: f32, hi: f32, gscale: f32): i32 {
+                          prox: bool, thr: f32, n: i32, lr: f32, l1: f32, l2x2: f32, keep: f32, hi: f32, gscale: f32): i32 {
   const vkeep = f32x4.splat(keep), vlr = f32x4.splat(lr), vmu = f32x4.splat(momentum);
+  const vthr = f32x4.splat(thr), zero = f32x4.splat(0), vsignbit = i32x4.splat(0x80000000);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
@@ -105,13 +117,20 @@ export function f32_sgd_step(p: usize, g: usize, v: usize, momentum: f32, nester
     const ge = geff4(pure, v128.load(g + o), th, gscale, hi, l1, l2x2);
     const step = f32x4.mul(vlr, ge);
     const kth = f32x4.mul(th, vkeep);
+    let x: v128;
     if (plain) {
-      v128.store(p + o, f32x4.sub(kth, step));
+      x = f32x4.sub(kth, step);
     } else {
       const vel = f32x4.sub(f32x4.mul(vmu, v128.load(v + o)), step);
       v128.store(v + o, vel);
-      v128.store(p + o, nest ? f32x4.sub(f32x4.add(kth, f32x4.mul(vmu, vel)), step) : f32x4.add(kth, vel));
+      x = nest ? f32x4.sub(f32x4.add(kth, f32x4.mul(vmu, vel)), step) : f32x4.add(kth, vel);
     }
+    if (prox) {
+      // sign(x)·max(|x| − thr, 0): the magnitude shrunk, then x's sign bit put back (0 where shrunk to 0).
+      const mag = f32x4.max(f32x4.sub(f32x4.abs(x), vthr), zero);
+      x = v128.and(v128.or(mag, v128.and(x, vsignbit)), f32x4.gt(mag, zero));
+    }
+    v128.store(p + o, x);
   }
   return i;
 }
@@ -331,5 +350,84 @@ export function f32_adamax_step(p: usize, g: usize, m: usize, u: usize, beta1: f
     const uu = Mathf.max(beta2 * load<f32>(u + o), Mathf.abs(ge) + eps);
     store<f32>(u + o, uu);
     store<f32>(p + o, th * keep - (stepSize * mm) / uu);
+  }
+}
+
+// θ, m and v updated in place; Dozat's Nadam as torch.optim.NAdam (its foreach path; see
+// pytorch#92699) at step t ≥ 1 with momentum decay ψ: μ_t = β1·(1 − ½·0.96^(tψ)); muProduct is
+// Π_{i ≤ t} μ_i (the facade keeps it: it depends on every step so far);
+// m ← β1·m + (1−β1)g; v ← β2·v + (1−β2)g²; d = √v/√(1−β2^t) + eps;
+// θ ← θ − lr·(1−μ_t)/(1−Π_t) · g/d − lr·μ_{t+1}/(1−Π_t·μ_{t+1}) · m/d.
+export function f32_nadam_step(p: usize, g: usize, m: usize, v: usize, beta1: f32, beta2: f32, eps: f32,
+                               momentumDecay: f32, t: i32, muProduct: f64,
+                               n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
+  const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  const pure = isPure(gscale, clip, l1, l2);
+  const ob1: f32 = 1 - beta1, ob2: f32 = 1 - beta2;
+  // NOTE: the schedule and both step sizes in f64, once per call (as torch computes them in Python floats).
+  const b1 = <f64>beta1, psi = <f64>momentumDecay;
+  const mu = b1 * (1.0 - 0.5 * Math.pow(0.96, <f64>t * psi));
+  const muNext = b1 * (1.0 - 0.5 * Math.pow(0.96, <f64>(t + 1) * psi));
+  const cg = <f32>(<f64>lr * (1.0 - mu) / (1.0 - muProduct));
+  const cm = <f32>(<f64>lr * muNext / (1.0 - muProduct * muNext));
+  const rbc2 = <f32>(1.0 / Math.sqrt(1.0 - Math.pow(<f64>beta2, <f64>t)));
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vkeep = f32x4.splat(keep), veps = f32x4.splat(eps), vrbc2 = f32x4.splat(rbc2);
+    const vb1 = f32x4.splat(beta1), vob1 = f32x4.splat(ob1), vb2 = f32x4.splat(beta2), vob2 = f32x4.splat(ob2);
+    const vcg = f32x4.splat(cg), vcm = f32x4.splat(cm);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const th = v128.load(p + o);
+      const ge = geff4(pure, v128.load(g + o), th, gscale, hi, l1, l2x2);
+      const mm = ema4(m + o, ge, vb1, vob1);
+      const vv = ema4(v + o, f32x4.mul(ge, ge), vb2, vob2);
+      const den = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vrbc2), veps);
+      const upd = f32x4.div(f32x4.add(f32x4.mul(vcg, ge), f32x4.mul(vcm, mm)), den);
+      v128.store(p + o, f32x4.sub(f32x4.mul(th, vkeep), upd));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const th = load<f32>(p + o);
+    const ge = geff(load<f32>(g + o), th, gscale, hi, l1, l2x2);
+    const mm = ema(m + o, ge, beta1, ob1);
+    const vv = ema(v + o, ge * ge, beta2, ob2);
+    const den = Mathf.sqrt(vv) * rbc2 + eps;
+    store<f32>(p + o, th * keep - (cg * ge + cm * mm) / den);
+  }
+}
+
+// θ and m updated in place; Lion (Chen et al. 2023, "Symbolic Discovery of Optimization
+// Algorithms", Algorithm 2): c = β1·m + (1−β1)g; θ ← θ − lr·sign(c) (sign(0) = 0);
+// m ← β2·m + (1−β2)g. Decoupled weight decay is step 4, as in the paper.
+export function f32_lion_step(p: usize, g: usize, m: usize, beta1: f32, beta2: f32,
+                              n: i32, lr: f32, l1: f32, l2: f32, wd: f32, clip: f32, gscale: f32): void {
+  const hi = clipHi(clip), l2x2: f32 = l2 + l2, keep = keepFactor(lr, wd);
+  const pure = isPure(gscale, clip, l1, l2);
+  const ob1: f32 = 1 - beta1, ob2: f32 = 1 - beta2;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vkeep = f32x4.splat(keep), vlr = f32x4.splat(lr);
+    const vb1 = f32x4.splat(beta1), vob1 = f32x4.splat(ob1), vb2 = f32x4.splat(beta2), vob2 = f32x4.splat(ob2);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const th = v128.load(p + o);
+      const ge = geff4(pure, v128.load(g + o), th, gscale, hi, l1, l2x2);
+      const mo = v128.load(m + o);
+      const c = f32x4.add(f32x4.mul(vb1, mo), f32x4.mul(vob1, ge));
+      v128.store(p + o, f32x4.sub(f32x4.mul(th, vkeep), f32x4.mul(vlr, vsign(c))));
+      v128.store(m + o, f32x4.add(f32x4.mul(vb2, mo), f32x4.mul(vob2, ge)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const th = load<f32>(p + o);
+    const ge = geff(load<f32>(g + o), th, gscale, hi, l1, l2x2);
+    const mo = load<f32>(m + o);
+    const c = beta1 * mo + ob1 * ge;
+    const s: f32 = c > 0 ? 1 : c < 0 ? -1 : 0;
+    store<f32>(p + o, th * keep - lr * s);
+    store<f32>(m + o, beta2 * mo + ob2 * ge);
   }
 }

@@ -14,8 +14,8 @@ import { Tensor } from './tensor.js';
 export interface GradCheckOptions {
   /** Step of the central differences (default 1e-3; Richardson-extrapolated from h and h/2). */
   eps?: number;
-  /** Loss to check (default: the compiled one). */
-  loss?: string;
+  /** Loss to check, a name or a loss object such as nn.losses.custom(...) (default: the compiled one). */
+  loss?: string | Loss;
   /** Entries checked per parameter tensor and of the input, sampled without replacement (default 32). */
   maxParams?: number;
   /** Rows of x used, sampled without replacement (default 16). */
@@ -73,6 +73,9 @@ export function relError(a: number, b: number, floor = 1e-8): number {
 const unit = (x: number) => x > 0 && x < 1;
 const KEYS = ['eps', 'loss', 'maxParams', 'maxSamples', 'seed', 'tolerance', 'wasmTolerance'];
 /**
+ * A custom loss (nn.losses.custom) is checked the same way: its backward against central
+ * differences of its forward, both called on Float64Array copies so the differences are exact
+ * enough; a wrong backward fails the check.
  * Dropout is evaluated as identity and batch norm with batch statistics (training mode). The loss
  * is the data loss plus activity penalties; weight penalties are applied by the optimizer, not
  * backpropagated, and are left out. The model is left as it was found.
@@ -160,7 +163,7 @@ export function gradCheck(model: Model, x: unknown, y: unknown, opts: GradCheckO
     check('input', x64, ref.dx, 0, 0);
 
     // The model's own step (wasm forward, loss, backward) on the same rows, against the reference backward.
-    const wasm = model.lossAndGrad(new Tensor(Float32Array.from(x64), [M, model.inputSize]), target, { loss: loss.name }).grads;
+    const wasm = model.lossAndGrad(new Tensor(Float32Array.from(x64), [M, model.inputSize]), target, { loss }).grads;
     for (const p of model.paramRefs.filter((q) => q.trainable)) {
       const g = ref.grads.get(p)!, w = wasm.get(p.name)!;
       let scale = 0;

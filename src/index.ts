@@ -6,16 +6,16 @@ import { BatchNorm, Dropout, LayerNorm } from './layers/norm.js';
 import { Normalization, Rescaling, type NormalizationOptions } from './layers/preprocess.js';
 import { Residual } from './layers/residual.js';
 
-export { Model, type SequentialConfig, type CompileConfig, type StepResult } from './model.js';
+export { Model, type SequentialConfig, type CompileConfig, type StepResult, type SampleWeight } from './model.js';
 export { sequential, Sequential } from './sequential.js';
 export { INPUT_KINDS, type ModelMetadata, type InputKind } from './metadata.js';
-export { METRIC_NAMES, type MetricName, type Logs } from './metrics.js';
+export { METRIC_NAMES, type MetricName, type Logs, type CustomMetric } from './metrics.js';
 export { l1, l2, l1l2, type Layer, type Regularizer, type Init, type InitName, type InitAlias } from './layers/layer.js';
 export { Dense, Activation, PReLU, Dropout, BatchNorm, LayerNorm, Residual, Normalization, Rescaling, type NormalizationOptions };
 export { tensor, argMax, Tensor, type Input, type Target, type NestedNumbers } from './tensor.js';
 export { gradCheck, type GradCheckResult, type GradCheckOptions, type TensorCheck } from './gradcheck.js';
 export { crossValidate, type CrossValidationResult } from './crossval.js';
-export { getLoss, LOSS_NAMES, type LossName, type LossAlias } from './losses.js';
+export { getLoss, losses, LOSS_NAMES, type Loss, type LossName, type LossAlias, type LossOptions, type CustomLossSpec, type FloatArray } from './losses.js';
 export type { FitOptions, ResumeState } from './train.js';
 export type { History } from './callbacks.js';
 export * as callbacks from './callbacks.js';
@@ -39,4 +39,4 @@ export function residual(layers: Layer[], opts?: { name?: string }): Residual { 
 export * as datasets from './data/datasets.js';
 export * as data from './data/preprocess.js';
 export * as io from './io/index.js';
-export { loadModel, loadModelSync } from './io/model-file.js';
+export { loadModel, loadModelSync, type LoadOptions } from './io/model-file.js';

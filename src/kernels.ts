@@ -9,11 +9,14 @@ type Gemm = (c: number, a: number, b: number, M: number, K: number, N: number, a
 type DenseFwd = (out: number, a: number, w: number, bias: number, M: number, K: number, N: number,
                  act: number, alpha: number, z: number) => void;
 
-/** (dpred or 0, pred, target, M, N) → batch-mean loss */
-type ElementLoss = (dpred: number, pred: number, target: number, M: number, N: number) => number;
-/** (dlogits or 0, logits, labels i32, M, N, classWeights or 0, correct i32 or 0) → batch-mean loss */
-type LabelLoss = (dlogits: number, logits: number, labels: number, M: number, N: number,
-                  classWeights: number, correct: number) => number;
+/** (dpred or 0, pred, target, M, N, sampleWeights or 0) → batch-mean loss */
+type ElementLoss = (dpred: number, pred: number, target: number, M: number, N: number, sampleWeights: number) => number;
+/**
+ * (dlogits or 0, logits, labels i32 (or, _soft, M×N f32 targets), M, N, classWeights or 0,
+ * sampleWeights or 0, correct i32 or 0, labelSmoothing) → batch-mean loss
+ */
+type ClassLoss = (dlogits: number, logits: number, target: number, M: number, N: number,
+                  classWeights: number, sampleWeights: number, correct: number, smoothing: number) => number;
 
 export interface Kernels {
   heap_base(): number;
@@ -50,24 +53,31 @@ export interface Kernels {
   f32_prelu_fwd(out: number, x: number, alpha: number, M: number, N: number): void;
   /** dx = dy·(x > 0 ? 1 : alpha[j]), written; dalpha[j] += Σ_i dy·x·[x < 0] */
   f32_prelu_bwd(dx: number, dalpha: number, dy: number, x: number, alpha: number, M: number, N: number): void;
-  /** mean (pred − target)²; dpred (≠ 0) = 2(pred − target)/(MN), written */
+  // Losses (assembly/loss.ts): row i's loss times sampleWeights[i] (0 = all 1), divided by the batch size.
+  /** mean sw·(pred − target)²; dpred (≠ 0) = 2·sw·(pred − target)/(MN), written */
   f32_mse: ElementLoss;
-  /** mean |pred − target|; dpred (≠ 0) = sign(pred − target)/(MN), written */
+  /** mean sw·|pred − target|; dpred (≠ 0) = sw·sign(pred − target)/(MN), written */
   f32_mae: ElementLoss;
-  /** mean BCE on logits z; dpred (≠ 0) = (σ(z) − t)/(MN), written */
-  f32_bce_logits: ElementLoss;
-  /** mean BCE on probabilities clamped to [eps, 1 − eps]; dpred (≠ 0) written, 0 where clamped */
-  f32_bce_probs(dpred: number, p: number, target: number, M: number, N: number, eps: number): number;
-  /** Σ_i w[y_i]·(lse(z_i) − z_i[y_i]) / M; dlogits (≠ 0) = w(softmax − onehot)/M, written; *correct = #argmax hits */
-  f32_softmax_xent: LabelLoss;
-  /** −Σ_i w[y_i]·logp[i, y_i] / M; dlogp (≠ 0) = −w/M at the label, 0 elsewhere; *correct = #argmax hits */
-  f32_nll: LabelLoss;
-  /** −Σ_i w[y_i]·log(clamp(p[i, y_i], eps, 1 − eps)) / M; dp (≠ 0) = −w/(M·p) at the label (0 where clamped); *correct */
-  f32_cce_probs(dp: number, p: number, labels: number, M: number, N: number, classWeights: number, correct: number, eps: number): number;
+  /** mean BCE on logits z, targets smoothed t(1 − ε) + ε/2; dpred (≠ 0) = sw·(σ(z) − t)/(MN), written */
+  f32_bce_logits(dpred: number, z: number, target: number, M: number, N: number, sampleWeights: number, smoothing: number): number;
+  /** mean BCE on probabilities clamped to [eps, 1 − eps], targets smoothed; dpred (≠ 0) written, 0 where clamped */
+  f32_bce_probs(dpred: number, p: number, target: number, M: number, N: number, sampleWeights: number, smoothing: number, eps: number): number;
+  /** Σ_i w_i·(Σt·lse(z_i) − t·z_i) / M, t the smoothed one-hot of y_i; dlogits (≠ 0) = w(Σt·softmax − t)/M, written; *correct = #argmax hits */
+  f32_softmax_xent: ClassLoss;
+  /** f32_softmax_xent with a target distribution per row (M×N f32) */
+  f32_softmax_xent_soft: ClassLoss;
+  /** −Σ_i w_i·Σ_j t_j·logp_ij / M; dlogp (≠ 0) = −w·t/M, written; *correct */
+  f32_nll: ClassLoss;
+  f32_nll_soft: ClassLoss;
+  /** −Σ_i w_i·Σ_j t_j·log(clamp(p_ij, eps, 1 − eps)) / M; dp (≠ 0) = −w·t/(M·p) (0 where clamped), written; *correct */
+  f32_cce_probs(dp: number, p: number, labels: number, M: number, N: number, classWeights: number, sampleWeights: number,
+                correct: number, smoothing: number, eps: number): number;
+  f32_cce_probs_soft(dp: number, p: number, target: number, M: number, N: number, classWeights: number, sampleWeights: number,
+                     correct: number, smoothing: number, eps: number): number;
   // Optimizer steps (assembly/optim.ts): θ and state updated in place over n floats; g is read only.
   // Trailing arguments of every step: n, lr, l1, l2, wd (decoupled), clip (0 = off), gscale (1 = off).
-  /** momentum 0: θ −= lr·g; else v = γv − lr·g, θ += v (nesterov: θ += γv − lr·g) */
-  f32_sgd_step(p: number, g: number, v: number, momentum: number, nesterov: number,
+  /** momentum 0: θ −= lr·g; else v = γv − lr·g, θ += v (nesterov: θ += γv − lr·g); proximal: L1 as a soft threshold after */
+  f32_sgd_step(p: number, g: number, v: number, momentum: number, nesterov: number, proximal: number,
                n: number, lr: number, l1: number, l2: number, wd: number, clip: number, gscale: number): void;
   /** acc += g²; θ −= lr·g/(√acc + eps) */
   f32_adagrad_step(p: number, g: number, acc: number, eps: number,
@@ -84,6 +94,12 @@ export interface Kernels {
   /** PyTorch Adamax at step t ≥ 1: u = max(β2·u, |g| + eps) */
   f32_adamax_step(p: number, g: number, m: number, u: number, beta1: number, beta2: number, eps: number, t: number,
                   n: number, lr: number, l1: number, l2: number, wd: number, clip: number, gscale: number): void;
+  /** torch.optim.NAdam at step t ≥ 1; muProduct = Π_{i ≤ t} μ_i (f64) */
+  f32_nadam_step(p: number, g: number, m: number, v: number, beta1: number, beta2: number, eps: number, momentumDecay: number,
+                 t: number, muProduct: number, n: number, lr: number, l1: number, l2: number, wd: number, clip: number, gscale: number): void;
+  /** Lion: θ −= lr·sign(β1·m + (1−β1)g); m = β2·m + (1−β2)g */
+  f32_lion_step(p: number, g: number, m: number, beta1: number, beta2: number,
+                n: number, lr: number, l1: number, l2: number, wd: number, clip: number, gscale: number): void;
   /** Σ p[i]² in f64 */
   f32_sumsq(p: number, n: number): number;
   /** count of NaN and ±∞ in p[0..n) */

@@ -8,14 +8,14 @@ import { checkInt, checkKeys } from './validate.js';
 import { walkLayers, layerConfig } from './layers/registry.js';
 import { Chain } from './layers/residual.js';
 import { INIT_NAMES, readF64, type Builder, type Init, type Layer, type ParamRef } from './layers/layer.js';
-import { getLoss, type Loss, type LossAlias, type LossName } from './losses.js';
-import { Meter, checkMetrics, type Logs, type MetricAlias, type MetricName } from './metrics.js';
+import { getLoss, sampleWeightArray, type Loss, type LossAlias, type LossName } from './losses.js';
+import { Meter, checkMetrics, type CustomMetric, type Logs, type MeterSums, type MetricAlias, type MetricName, type Metrics } from './metrics.js';
 import type { Optimizer, ParamArena } from './optimizers/types.js';
 import { optimizerFromConfig, type OptimizerName } from './optimizers/index.js';
 import { checkMetadata, type ModelMetadata } from './metadata.js';
 import { isRngState } from './random.js';
 import { StepBuffers, WasmData, sst } from './step.js';
-import { Tensor, asInput, asLabels, asTargets, type Input, type Target } from './tensor.js';
+import { Tensor, asClassTargets, asInput, asTargets, type Input, type Target } from './tensor.js';
 import { engine as sharedEngine, type Engine } from './wasm.js';
 import { ThreadPool, serialGemm, type GemmRunner } from './threads.js';
 import { ACT } from './kernels.js';
@@ -42,10 +42,15 @@ export interface SequentialConfig {
 const WASM_LIMIT_BYTES = 2 ** 32;
 
 export interface CompileConfig {
-  loss: LossName | LossAlias;
+  /** A loss name, or a loss object from nn.losses (options such as labelSmoothing; custom losses). */
+  loss: LossName | LossAlias | Loss;
   optimizer: Optimizer | OptimizerName;
-  metrics?: (MetricName | MetricAlias)[];
+  /** Metric names, or custom metrics { name, fn(pred, target) → number }. */
+  metrics?: (MetricName | MetricAlias | CustomMetric)[];
 }
+
+/** Per-sample loss weights (Keras sample_weight): one finite weight ≥ 0 per sample. */
+export type SampleWeight = Float32Array | readonly number[];
 
 /** What one step on a batch gave: the batch-mean loss (activity penalties included), argmax hits, the output pointer. */
 export interface StepResult { loss: number; correct: number; pred: number }
@@ -68,7 +73,10 @@ export class Model {
   readonly gemm: GemmRunner;
   loss?: Loss;
   optimizer?: Optimizer;
-  metrics: MetricName[] = [];
+  /** The compiled metrics' log names: the built-in ones, then the custom ones. */
+  metrics: string[] = [];
+  /** The compiled metrics: built-in names and custom metrics. */
+  compiledMetrics: Metrics = { names: [], custom: [] };
   /** Completed epochs (for resuming). */
   epoch = 0;
   /** Set to true (by a callback, or anyone) to end a running fit after the current batch (Keras, TF.js). */
@@ -320,7 +328,7 @@ export class Model {
   private forwardLoss(buf: StepBuffers, rows: number, train: boolean, loss: Loss, classWeights: number): StepResult {
     const e = this.engine;
     const pred = this.chain.forward(buf.x, rows, train);
-    const value = loss.kernel(e, train ? buf.dpred : 0, pred, buf.y, rows, this.outputSize, classWeights, buf.correct)
+    const value = loss.kernel(e, train ? buf.dpred : 0, pred, buf.y, rows, this.outputSize, classWeights, buf.correct, buf.sampleWeights, buf.soft)
       + this.chain.activityPenalty(rows);
     return { loss: value, correct: loss.labels ? e.i32[buf.correct >> 2] : 0, pred };
   }
@@ -334,16 +342,24 @@ export class Model {
   batch(where: string, x: unknown, y: unknown, loss: Loss = this.compiled(where)): { x: Tensor<Float32Array | Uint8Array>; y: Int32Array | Float32Array } {
     this.checkReady(where);
     const xt = asInput(where, 'x', x, this.inputSize);
-    const yd = loss.labels ? asLabels(where, 'y', y, xt.rows, this.outputSize) : asTargets(where, 'y', y, xt.rows, this.outputSize);
+    const yd = loss.labels ? asClassTargets(where, 'y', y, xt.rows, this.outputSize, loss.soft) : asTargets(where, 'y', y, xt.rows, this.outputSize);
     return { x: xt, y: yd };
+  }
+  /** Validates sampleWeight (absent: undefined) for n samples and a loss (by default the compiled one). */
+  sampleWeights(where: string, sw: unknown, n: number, loss: Loss = this.compiled(where)): Float32Array | undefined {
+    return sw === undefined ? undefined : sampleWeightArray(where, sw, n, loss);
+  }
+  /** A Meter for the compiled loss and metrics (sst: the targets' total sum of squares, for R²). */
+  meter(sst: number, from?: MeterSums): Meter {
+    return new Meter(this.engine, this.loss!, this.compiledMetrics.names, this.outputSize, sst, from, this.compiledMetrics.custom);
   }
   private compiled(where: string): Loss {
     this.alive(where);
     if (!this.loss || !this.optimizer) throw new ConfigError(`${where}: the model is not compiled; call model.compile({ loss, optimizer }) first`);
     return this.loss;
   }
-  /** Copies a validated batch into step buffers (u8 pixels scaled on the fly, in wasm). */
-  private load<T>(x: Tensor<Float32Array | Uint8Array>, y: Int32Array | Float32Array, body: (buf: StepBuffers) => T): T {
+  /** Copies a validated batch (and its sample weights) into step buffers (u8 pixels scaled on the fly, in wasm). */
+  private load<T>(x: Tensor<Float32Array | Uint8Array>, y: Int32Array | Float32Array, sw: Float32Array | undefined, body: (buf: StepBuffers) => T): T {
     const rows = x.rows;
     return this.withStep(rows, (buf) => {
       if (x.data instanceof Float32Array) this.engine.write(buf.x, x.data);
@@ -352,6 +368,9 @@ export class Model {
         for (let i = 0; i < x.data.length; i++) f[at + i] = lo + x.data[i] * scale;
       }
       this.engine.write(buf.y, y);
+      buf.soft = !(y instanceof Int32Array);
+      if (sw) this.engine.write(buf.sw, sw);
+      buf.sampleWeights = sw ? buf.sw : 0;
       return body(buf);
     });
   }
@@ -361,14 +380,16 @@ export class Model {
    * compiled metrics of the forward pass before the update. A non-finite loss or gradient leaves
    * the weights unchanged and returns loss NaN (or ±Infinity).
    */
-  trainStep(x: Input, y: Target): Logs {
+  trainStep(x: Input, y: Target, opts: { sampleWeight?: SampleWeight } = {}): Logs {
     const where = 'Sequential.trainStep';
     this.checkIdle(where);
+    checkKeys(where, opts, ['sampleWeight']);
     const b = this.batch(where, x, y);
-    return this.load(b.x, b.y, (buf) => {
+    const sw = this.sampleWeights(where, opts.sampleWeight, b.x.rows);
+    return this.load(b.x, b.y, sw, (buf) => {
       const r = this.runStep(buf, b.x.rows, true);
-      const m = new Meter(this.engine, this.loss!, this.metrics, this.outputSize, sst(b.y));
-      m.add(r.pred, buf.y, b.x.rows, r.loss, r.correct);
+      const m = this.meter(sst(b.y));
+      m.add(r.pred, buf.y, b.x.rows, r.loss, r.correct, buf.soft);
       return m.logs();
     });
   }
@@ -377,14 +398,15 @@ export class Model {
    * The batch loss (training mode: dropout on, batch statistics) and its gradient with respect to
    * every trainable parameter, by name; the weights do not change.
    */
-  lossAndGrad(x: Input, y: Target, opts: { loss?: LossName | LossAlias } = {}): { loss: number; grads: Map<string, Float32Array> } {
+  lossAndGrad(x: Input, y: Target, opts: { loss?: LossName | LossAlias | Loss; sampleWeight?: SampleWeight } = {}): { loss: number; grads: Map<string, Float32Array> } {
     const where = 'Sequential.lossAndGrad';
     this.checkIdle(where);
-    checkKeys(where, opts, ['loss']);
+    checkKeys(where, opts, ['loss', 'sampleWeight']);
     const lossFn = opts.loss !== undefined ? getLoss(where, opts.loss) : this.loss;
     if (!lossFn) throw new ConfigError(`${where}: the model is not compiled and no loss is given; pass { loss } or call model.compile first`);
     const b = this.batch(where, x, y, lossFn), rows = b.x.rows;
-    return this.load(b.x, b.y, (buf) => {
+    const sw = this.sampleWeights(where, opts.sampleWeight, rows, lossFn);
+    return this.load(b.x, b.y, sw, (buf) => {
       const { loss } = this.forwardLoss(buf, rows, true, lossFn, 0);
       this.backwardFrom(buf, rows);
       const f32 = this.engine.f32;
@@ -396,25 +418,25 @@ export class Model {
 
   /** Loss and metrics of a resident dataset in inference mode, on buf (`prefix` 'val' gives valLoss, …). */
   evaluateData(data: WasmData, buf: StepBuffers, batchSize: number, prefix = ''): Logs {
-    const meter = new Meter(this.engine, this.loss!, this.metrics, this.outputSize, data.sst);
-    const labels = this.loss!.labels;
+    const meter = this.meter(data.sst);
     for (let start = 0; start < data.n; start += batchSize) {
       const rows = Math.min(batchSize, data.n - start);
-      buf.gather(data, buf.indices(start, rows), rows, labels, this.outputSize);
+      buf.gather(data, buf.indices(start, rows), rows, this.outputSize);
       const r = this.runStep(buf, rows, false);
-      meter.add(r.pred, buf.y, rows, r.loss, r.correct);
+      meter.add(r.pred, buf.y, rows, r.loss, r.correct, buf.soft);
     }
     return meter.logs(prefix);
   }
 
-  /** Loss and compiled metrics on x, y in inference mode. */
-  evaluate(x: Input, y: Target, opts: { batchSize?: number } = {}): Logs {
+  /** Loss (weighted by sampleWeight when given) and compiled metrics on x, y in inference mode. */
+  evaluate(x: Input, y: Target, opts: { batchSize?: number; sampleWeight?: SampleWeight } = {}): Logs {
     const where = 'Sequential.evaluate';
-    checkKeys(where, opts, ['batchSize']);
+    checkKeys(where, opts, ['batchSize', 'sampleWeight']);
     const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 256, 1, 2 ** 31 - 1);
     const b = this.batch(where, x, y);
+    const sw = this.sampleWeights(where, opts.sampleWeight, b.x.rows);
     const bs = Math.min(batchSize, b.x.rows);
-    const data = new WasmData(this.engine, b.x, b.y, this.inputSize);
+    const data = new WasmData(this.engine, b.x, b.y, this.inputSize, sw);
     try {
       return this.withStep(bs, (buf) => this.evaluateData(data, buf, bs));
     } finally {
@@ -509,7 +531,7 @@ export class Model {
       this.withStep(bs, (buf) => {
         for (let start = 0; start < data.n; start += bs) {
           const rows = Math.min(bs, data.n - start);
-          buf.gather(data, buf.indices(start, rows), rows, false, N);
+          buf.gather(data, buf.indices(start, rows), rows, N);
           out.set(take(this.chain.forward(buf.x, rows, false), rows, buf.dpred), start * cols);
         }
       });
@@ -563,7 +585,8 @@ export class Model {
       this.optimizer = opt;
     }
     this.loss = loss;
-    this.metrics = metrics;
+    this.compiledMetrics = metrics;
+    this.metrics = [...metrics.names, ...metrics.custom.map((m) => m.name)];
     return this;
   }
 

@@ -244,52 +244,45 @@ export function activityGradRef(dy0: Arr, y: Arr, l1: number, l2: number, scale:
 }
 
 // ---- losses: each returns { loss (batch mean), grad = ∂loss/∂pred } ---------------------------
+// Options of every loss: sw, one weight per row (Keras sample_weight: row i's loss × sw[i], the
+// sum still divided by the batch size); smoothing ε, Keras label smoothing (binary targets
+// t(1 − ε) + ε/2, class targets t(1 − ε) + ε/K).
 
 export interface LossRef { loss: number; grad: Float64Array }
+export interface LossOpts { sw?: Arr; smoothing?: number }
 
-export function mseRef(p: Arr, t: Arr): LossRef {
-  const n = p.length, grad = new Float64Array(n);
+/** Element-wise loss f(x, t) → [value, ∂value/∂x] averaged over all elements, row i weighted by sw[i]. */
+function elementRef(p: Arr, t: Arr, o: LossOpts, binary: boolean, f: (x: number, t: number) => [number, number]): LossRef {
+  const n = p.length, grad = new Float64Array(n), rows = o.sw ? o.sw.length : 1, N = n / rows, e = o.smoothing ?? 0;
   let s = 0;
   for (let i = 0; i < n; i++) {
-    const d = p[i] - t[i];
-    s += d * d;
-    grad[i] = (2 * d) / n;
+    const w = o.sw ? o.sw[Math.floor(i / N)] : 1;
+    const [v, d] = f(p[i], binary ? t[i] * (1 - e) + e / 2 : t[i]);
+    s += w * v;
+    grad[i] = (w * d) / n;
   }
   return { loss: s / n, grad };
 }
 
-export function maeRef(p: Arr, t: Arr): LossRef {
-  const n = p.length, grad = new Float64Array(n);
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    const d = p[i] - t[i];
-    s += Math.abs(d);
-    grad[i] = Math.sign(d) / n;
-  }
-  return { loss: s / n, grad };
+export function mseRef(p: Arr, t: Arr, o: LossOpts = {}): LossRef {
+  return elementRef(p, t, o, false, (x, y) => [(x - y) ** 2, 2 * (x - y)]);
+}
+
+export function maeRef(p: Arr, t: Arr, o: LossOpts = {}): LossRef {
+  return elementRef(p, t, o, false, (x, y) => [Math.abs(x - y), Math.sign(x - y)]);
 }
 
 /** NOTE: from logits, max(z, 0) − z·t + log(1 + e^(−|z|)) (stable); gradient σ(z) − t. */
-export function bceLogitsRef(z: Arr, t: Arr): LossRef {
-  const n = z.length, grad = new Float64Array(n);
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    s += Math.max(z[i], 0) - z[i] * t[i] + Math.log1p(Math.exp(-Math.abs(z[i])));
-    grad[i] = (sigmoid(z[i]) - t[i]) / n;
-  }
-  return { loss: s / n, grad };
+export function bceLogitsRef(z: Arr, t: Arr, o: LossOpts = {}): LossRef {
+  return elementRef(z, t, o, true, (x, y) => [Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x))), sigmoid(x) - y]);
 }
 
 /** p clamped to [eps, 1 − eps]; gradient 0 where the clamp is active. */
-export function bceProbsRef(p: Arr, t: Arr, eps: number): LossRef {
-  const n = p.length, grad = new Float64Array(n);
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    const q = Math.min(Math.max(p[i], eps), 1 - eps);
-    s -= t[i] * Math.log(q) + (1 - t[i]) * Math.log(1 - q);
-    grad[i] = p[i] < eps || p[i] > 1 - eps ? 0 : (-t[i] / q + (1 - t[i]) / (1 - q)) / n;
-  }
-  return { loss: s / n, grad };
+export function bceProbsRef(p: Arr, t: Arr, eps: number, o: LossOpts = {}): LossRef {
+  return elementRef(p, t, o, true, (x, y) => {
+    const q = Math.min(Math.max(x, eps), 1 - eps);
+    return [-(y * Math.log(q) + (1 - y) * Math.log(1 - q)), x < eps || x > 1 - eps ? 0 : -y / q + (1 - y) / (1 - q)];
+  });
 }
 
 function argmax(z: Arr, i: number, N: number): number {
@@ -298,43 +291,65 @@ function argmax(z: Arr, i: number, N: number): number {
   return a;
 }
 
-/** Σ_i w[y_i](lse(z_i) − z_i[y_i]) / M; grad w[y_i](softmax − onehot)/M; correct = #(argmax = y). */
-export function softmaxXentRef(z: Arr, labels: Arr, M: number, N: number, w?: Arr): LossRef & { correct: number } {
-  const grad = new Float64Array(M * N);
+/** Class-loss options: cw per class, soft = targets are M×N distributions (else M integer labels). */
+export interface ClassLossOpts extends LossOpts { cw?: Arr; soft?: boolean }
+
+/**
+ * Row i's target distribution t (the one-hot of its label, or its soft row, smoothed), its class
+ * (label or the target's first argmax) and weight w = cw[class]·sw[i]; `row` gives the loss of
+ * the row and its gradient ∂/∂pred_ij given t. Returns the batch mean and correct (argmax hits).
+ */
+function classRef(pred: Arr, target: Arr, M: number, N: number, o: ClassLossOpts,
+                  row: (i: number, t: Float64Array) => { loss: number; grad: Float64Array }): LossRef & { correct: number } {
+  const grad = new Float64Array(M * N), e = o.smoothing ?? 0;
   let s = 0, correct = 0;
   for (let i = 0; i < M; i++) {
-    const y = labels[i], wy = w ? w[y] : 1, l = lseRow(z, i, N);
-    s += wy * (l - z[i * N + y]);
-    for (let j = 0; j < N; j++) grad[i * N + j] = (wy * (Math.exp(z[i * N + j] - l) - (j === y ? 1 : 0))) / M;
-    if (argmax(z, i, N) === y) correct++;
+    const y = o.soft ? argmax(target, i, N) : target[i];
+    const t = Float64Array.from({ length: N }, (_, j) => (o.soft ? target[i * N + j] : j === y ? 1 : 0) * (1 - e) + e / N);
+    const w = (o.cw ? o.cw[y] : 1) * (o.sw ? o.sw[i] : 1);
+    const r = row(i, t);
+    s += w * r.loss;
+    for (let j = 0; j < N; j++) grad[i * N + j] = (w * r.grad[j]) / M;
+    if (argmax(pred, i, N) === y) correct++;
   }
   return { loss: s / M, grad, correct };
 }
 
-/** −Σ_i w[y_i]·logp[i, y_i] / M. */
-export function nllRef(logp: Arr, labels: Arr, M: number, N: number, w?: Arr): LossRef & { correct: number } {
-  const grad = new Float64Array(M * N);
-  let s = 0, correct = 0;
-  for (let i = 0; i < M; i++) {
-    const y = labels[i], wy = w ? w[y] : 1;
-    s -= wy * logp[i * N + y];
-    grad[i * N + y] = -wy / M;
-    if (argmax(logp, i, N) === y) correct++;
-  }
-  return { loss: s / M, grad, correct };
+/** Σ_i w_i·(Σt·lse(z_i) − Σ_j t_j z_ij) / M (= −Σ t·log softmax); grad w_i(Σt·softmax − t)/M; correct = #(argmax = class). */
+export function softmaxXentRef(z: Arr, labels: Arr, M: number, N: number, w?: Arr, o: ClassLossOpts = {}): LossRef & { correct: number } {
+  return classRef(z, labels, M, N, { ...o, cw: w ?? o.cw }, (i, t) => {
+    const l = lseRow(z, i, N), st = t.reduce((a, b) => a + b, 0);
+    let loss = 0;
+    const grad = new Float64Array(N);
+    for (let j = 0; j < N; j++) {
+      loss += t[j] * (l - z[i * N + j]);
+      grad[j] = st * Math.exp(z[i * N + j] - l) - t[j];
+    }
+    return { loss, grad };
+  });
 }
 
-/** −Σ_i w[y_i]·log(clamp(p[i, y_i], eps, 1 − eps)) / M; grad −w/(M·p) at the label, 0 where clamped. */
-export function cceProbsRef(p: Arr, labels: Arr, M: number, N: number, eps: number, w?: Arr): LossRef & { correct: number } {
-  const grad = new Float64Array(M * N);
-  let s = 0, correct = 0;
-  for (let i = 0; i < M; i++) {
-    const y = labels[i], wy = w ? w[y] : 1, v = p[i * N + y], c = Math.min(Math.max(v, eps), 1 - eps);
-    s -= wy * Math.log(c);
-    grad[i * N + y] = c === v ? -wy / (M * v) : 0;
-    if (argmax(p, i, N) === y) correct++;
-  }
-  return { loss: s / M, grad, correct };
+/** −Σ_i w_i·Σ_j t_j·logp_ij / M. */
+export function nllRef(logp: Arr, labels: Arr, M: number, N: number, w?: Arr, o: ClassLossOpts = {}): LossRef & { correct: number } {
+  return classRef(logp, labels, M, N, { ...o, cw: w ?? o.cw }, (i, t) => {
+    let loss = 0;
+    for (let j = 0; j < N; j++) loss -= t[j] * logp[i * N + j];
+    return { loss, grad: t.map((v) => -v) };
+  });
+}
+
+/** −Σ_i w_i·Σ_j t_j·log(clamp(p_ij, eps, 1 − eps)) / M; grad −w·t/(M·p), 0 where clamped. */
+export function cceProbsRef(p: Arr, labels: Arr, M: number, N: number, eps: number, w?: Arr, o: ClassLossOpts = {}): LossRef & { correct: number } {
+  return classRef(p, labels, M, N, { ...o, cw: w ?? o.cw }, (i, t) => {
+    let loss = 0;
+    const grad = new Float64Array(N);
+    for (let j = 0; j < N; j++) {
+      const v = p[i * N + j], c = Math.min(Math.max(v, eps), 1 - eps);
+      if (t[j] !== 0) loss -= t[j] * Math.log(c);
+      grad[j] = c === v && t[j] !== 0 ? -t[j] / v : 0;
+    }
+    return { loss, grad };
+  });
 }
 
 /** C (M×N) = A (M×K) · B (K×N); with tA/tB the stored operand is transposed. */

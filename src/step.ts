@@ -13,15 +13,24 @@ export class WasmData {
   readonly shift: number;
   /** Total sum of squares of the targets about their mean (for R²). */
   readonly sst: number;
-  constructor(readonly e: Engine, x: Tensor<Float32Array | Uint8Array>, y: Int32Array | Float32Array | undefined, readonly cols: number) {
+  /** Targets are integer labels (i32, one per row); else floats, one row of `outputs` per sample. */
+  readonly labels: boolean;
+  /** Sample weights (f32, one per row), or 0. */
+  readonly sw: number = 0;
+  constructor(readonly e: Engine, x: Tensor<Float32Array | Uint8Array>, y: Int32Array | Float32Array | undefined, readonly cols: number,
+              sampleWeight?: Float32Array) {
     this.n = x.rows;
     this.u8 = x.data instanceof Uint8Array;
+    this.labels = y instanceof Int32Array;
     [this.scale, this.shift] = this.u8 ? [(x.range[1] - x.range[0]) / 255, x.range[0]] : [1, 0];
     this.x = e.upload(x.data);
+    this.y = 0;
     try {
       this.y = y ? e.upload(y) : 0;
+      this.sw = sampleWeight ? e.upload(sampleWeight) : 0;
     } catch (err) {
       e.release(this.x);
+      if (this.y) e.release(this.y);
       throw err;
     }
     this.sst = y ? sst(y) : 0;
@@ -29,6 +38,7 @@ export class WasmData {
   release(): void {
     this.e.release(this.x);
     if (this.y) this.e.release(this.y);
+    if (this.sw) this.e.release(this.sw);
   }
 }
 
@@ -53,20 +63,24 @@ export async function withData<T>(e: Engine, sets: (() => WasmData)[], body: (da
   }
 }
 
-/** A model's per-step buffers for up to `cap` rows: input, targets, dpred, the hit counter, row indices. */
+/** A model's per-step buffers for up to `cap` rows: input, targets, dpred, the hit counter, row indices, sample weights. */
 export class StepBuffers {
-  readonly x: number; readonly y: number; readonly dpred: number; readonly correct: number; readonly idx: number;
+  readonly x: number; readonly y: number; readonly dpred: number; readonly correct: number; readonly idx: number; readonly sw: number;
   /** Per-class loss weights of the running fit (0: none); owned by that fit. */
   classWeights = 0;
+  /** The batch's sample weights: `sw` when the batch has them, else 0 (set with the batch). */
+  sampleWeights = 0;
+  /** The batch's targets are a distribution per row (M×N floats) rather than labels (set with the batch). */
+  soft = false;
   private constructor(readonly e: Engine, readonly cap: number, ptrs: number[]) {
-    [this.x, this.y, this.dpred, this.correct, this.idx] = ptrs;
+    [this.x, this.y, this.dpred, this.correct, this.idx, this.sw] = ptrs;
   }
   /** All buffers or none (a refused request leaks nothing). */
   static allocate(e: Engine, cap: number, inputSize: number, outputSize: number): StepBuffers {
-    return new StepBuffers(e, cap, e.allocAll([cap * inputSize * 4, cap * outputSize * 4, cap * outputSize * 4, 4, cap * 4]));
+    return new StepBuffers(e, cap, e.allocAll([cap * inputSize * 4, cap * outputSize * 4, cap * outputSize * 4, 4, cap * 4, cap * 4]));
   }
   release(): void {
-    for (const p of [this.x, this.y, this.dpred, this.correct, this.idx]) this.e.release(p);
+    for (const p of [this.x, this.y, this.dpred, this.correct, this.idx, this.sw]) this.e.release(p);
   }
   /** Row indices start … start + rows − 1 (sequential order, for evaluate and predict). */
   indices(start: number, rows: number): number {
@@ -74,13 +88,19 @@ export class StepBuffers {
     for (let i = 0; i < rows; i++) i32[at + i] = start + i;
     return this.idx;
   }
-  /** Gathers rows idx[0..rows) of data into x (floats; u8 pixels scaled on the fly) and, if it has targets, y. */
-  gather(data: WasmData, idx: number, rows: number, labels: boolean, outputs: number): void {
+  /**
+   * Gathers rows idx[0..rows) of data into x (floats; u8 pixels scaled on the fly) and, if it has
+   * targets, y (labels, or `outputs` floats a row) and its sample weights, by the same indices.
+   */
+  gather(data: WasmData, idx: number, rows: number, outputs: number): void {
     const k = this.e.k;
     if (data.u8) k.u8_gather_rows_scale(this.x, data.x, idx, rows, data.cols, data.scale, data.shift);
     else k.f32_gather_rows(this.x, data.x, idx, rows, data.cols);
+    this.soft = !data.labels;
+    this.sampleWeights = data.sw ? this.sw : 0;
+    if (data.sw) k.f32_gather_rows(this.sw, data.sw, idx, rows, 1);
     if (!data.y) return;
-    if (labels) k.i32_gather(this.y, data.y, idx, rows);
+    if (data.labels) k.i32_gather(this.y, data.y, idx, rows);
     else k.f32_gather_rows(this.y, data.y, idx, rows, outputs);
   }
 }

@@ -145,6 +145,31 @@ export function asLabels(where: string, name: string, y: unknown, n: number, cla
   return out;
 }
 
+/**
+ * Classification targets: n integer labels (Int32Array), or with `soft`, a distribution per row
+ * (n × classes, one-hot or probabilities: Float32Array, nested arrays or a tensor [n, classes]).
+ */
+export function asClassTargets(where: string, name: string, y: unknown, n: number, classes: number, soft: boolean): Int32Array | Float32Array {
+  const d = y instanceof Tensor ? y.data : y;
+  const rows2d = Array.isArray(d) && d.length > 0 && Array.isArray(d[0]);
+  const len = rows2d ? (d as unknown[]).length * classes : (ArrayBuffer.isView(d) || Array.isArray(d)) ? (d as ArrayLike<number>).length : -1;
+  const matrix = rows2d || (y instanceof Tensor && y.shape.length === 2 && y.shape[1] === classes && classes > 1)
+    || (len === n * classes && classes > 1);
+  if (!matrix) {
+    if (len >= 0 && len !== n) {
+      throw new ShapeError(`${where}: ${name} has ${len} values for ${n} samples; give ${n} integer labels in [0, ${classes})`
+        + (soft ? ` or an [${n}, ${classes}] array of class probabilities (one-hot or soft targets)` : ''));
+    }
+    return asLabels(where, name, y, n, classes);
+  }
+  if (!soft) throw new ShapeError(`${where}: ${name} is an [${n}, ${classes}] array; this loss takes ${n} integer labels in [0, ${classes}) (argmax of each row)`);
+  const t = asTargets(where, name, y, n, classes);
+  for (let i = 0; i < t.length; i++) {
+    if (t[i] < 0) throw new ConfigError(`${where}: ${name}[${Math.floor(i / classes)}][${i % classes}] is ${show(t[i])}; class probabilities must be ≥ 0`);
+  }
+  return t;
+}
+
 /** Real-valued targets with `cols` per sample as a Float32Array of n·cols. */
 export function asTargets(where: string, name: string, y: unknown, n: number, cols: number): Float32Array {
   const d = y instanceof Tensor ? y.data : Array.isArray(y) && Array.isArray(y[0]) ? (y as number[][]).flat() : y;

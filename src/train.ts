@@ -18,8 +18,10 @@ export interface FitOptions {
   batchSize?: number;
   sampling?: 'shuffle' | 'replacement' | 'sequential';
   validationSplit?: number;
-  validationData?: [unknown, unknown];
+  validationData?: [unknown, unknown] | [unknown, unknown, unknown];
   classWeight?: Record<number, number> | number[];
+  /** One loss weight per sample (Keras sample_weight; split with validationSplit; validationData may be [x, y, sampleWeight]). */
+  sampleWeight?: Float32Array | readonly number[];
   initialEpoch?: number;
   callbacks?: Callback[];
   /** Print one line per epoch when no progressBar callback is given (default false). */
@@ -32,12 +34,12 @@ export interface FitOptions {
   /** `history.resume` of a fit that stopped on its time budget: continue exactly where it stopped. */
   resume?: ResumeState;
 }
-const FIT_KEYS = ['epochs', 'batchSize', 'sampling', 'validationSplit', 'validationData', 'classWeight', 'initialEpoch', 'callbacks', 'verbose',
+const FIT_KEYS = ['epochs', 'batchSize', 'sampling', 'validationSplit', 'validationData', 'classWeight', 'sampleWeight', 'initialEpoch', 'callbacks', 'verbose',
   'timeBudgetMs', 'resume'];
 const SAMPLINGS = ['shuffle', 'replacement', 'sequential'] as const;
 const MAX_INT = 2 ** 31 - 1;
 
-type Data = { x: Tensor<Float32Array | Uint8Array>; y: Int32Array | Float32Array };
+type Data = { x: Tensor<Float32Array | Uint8Array>; y: Int32Array | Float32Array; sw?: Float32Array };
 
 /** A fit's options, checked and resolved, and its data split: everything known before allocating. */
 interface Plan {
@@ -69,19 +71,22 @@ function plan(model: Model, where: string, x: unknown, y: unknown, opts: FitOpti
   const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 32, 1, MAX_INT);
   const classWeights = classWeightArray(where, opts.classWeight, model);
 
-  const all = model.batch(where, x, y);
+  const b = model.batch(where, x, y);
+  const all: Data = { ...b, sw: model.sampleWeights(where, opts.sampleWeight, b.x.rows) };
   let train: Data = all, val: Data | undefined;
   if (vs > 0) {
     // Keras: the validation set is the last fraction of the data, taken before any shuffling.
     const n = all.x.rows, nVal = Math.floor(n * vs), nTrain = n - nVal, per = all.y.length / n;
     if (nVal < 1 || nTrain < 1) throw new ShapeError(`${where}: validationSplit ${vs} of ${n} samples leaves an empty set`);
-    train = { x: all.x.slice(0, nTrain), y: all.y.subarray(0, nTrain * per) };
-    val = { x: all.x.slice(nTrain, n), y: all.y.subarray(nTrain * per) };
+    train = { x: all.x.slice(0, nTrain), y: all.y.subarray(0, nTrain * per), sw: all.sw?.subarray(0, nTrain) };
+    val = { x: all.x.slice(nTrain, n), y: all.y.subarray(nTrain * per), sw: all.sw?.subarray(nTrain) };
   } else if (opts.validationData !== undefined) {
-    if (!Array.isArray(opts.validationData) || opts.validationData.length !== 2) {
-      throw new ConfigError(`${where}: validationData is ${show(opts.validationData)}; it must be [x, y]`);
+    const vd = opts.validationData;
+    if (!Array.isArray(vd) || vd.length < 2 || vd.length > 3) {
+      throw new ConfigError(`${where}: validationData is ${show(vd)}; it must be [x, y] or [x, y, sampleWeight]`);
     }
-    val = model.batch(`${where}: validationData`, opts.validationData[0], opts.validationData[1]);
+    const vb = model.batch(`${where}: validationData`, vd[0], vd[1]);
+    val = { ...vb, sw: model.sampleWeights(`${where}: validationData`, vd[2], vb.x.rows) };
   }
   const n = train.x.rows, bs = Math.min(batchSize, n), steps = Math.ceil(n / bs);
   if (resume) {
@@ -99,7 +104,7 @@ function plan(model: Model, where: string, x: unknown, y: unknown, opts: FitOpti
 function classWeightArray(where: string, cw: FitOptions['classWeight'], model: Model): Float32Array | undefined {
   if (cw === undefined) return undefined;
   const N = model.outputSize;
-  if (!model.loss?.labels) throw new ConfigError(`${where}: classWeight is given; it needs a classification loss with integer labels`);
+  if (!model.loss?.labels || !model.loss.weighted) throw new ConfigError(`${where}: classWeight is given; it needs a built-in classification loss (integer labels or class distributions)`);
   if (typeof cw !== 'object' || cw === null) throw new ConfigError(`${where}: classWeight is ${show(cw)}; it must be an array or an object of class → weight`);
   const w = new Float32Array(N).fill(1);
   for (const [k, v] of Object.entries(cw)) {
@@ -132,7 +137,7 @@ export async function fit(model: Model, x: unknown, y: unknown, opts: FitOptions
   model.checkIdle(where);
   const p = plan(model, where, x, y, opts);
   const e = model.engine, cols = model.inputSize;
-  const sets = [() => new WasmData(e, p.train.x, p.train.y, cols), ...(p.val ? [() => new WasmData(e, p.val!.x, p.val!.y, cols)] : [])];
+  const sets = [() => new WasmData(e, p.train.x, p.train.y, cols, p.train.sw), ...(p.val ? [() => new WasmData(e, p.val!.x, p.val!.y, cols, p.val!.sw)] : [])];
   const cap = Math.max(p.bs, p.val ? Math.min(p.val.x.rows, 256) : 0);
   return withData(e, sets, ([train, val]) => model.fitSession(where, cap, async (buf) => {
     const [order, cw] = e.allocAll([train.n * 4, ...(p.classWeights ? [p.classWeights.byteLength] : [])]);
@@ -208,10 +213,10 @@ class Run {
     for (let s = resumed?.step ?? 0; s < p.steps; s++) {
       model.checkNotDisposed(this.where, `epoch ${epoch + 1}, batch ${s + 1}`);
       const rows = Math.min(p.bs, n - s * p.bs);
-      buf.gather(train, this.order + s * p.bs * 4, rows, labels, model.outputSize);
+      buf.gather(train, this.order + s * p.bs * 4, rows, model.outputSize);
       const r = model.runStep(buf, rows, true);
       if (!Number.isFinite(r.loss)) return this.stopOnNaN(`the loss became ${r.loss} at epoch ${epoch + 1}, batch ${s + 1}`);
-      meter.add(r.pred, buf.y, rows, r.loss, r.correct);
+      meter.add(r.pred, buf.y, rows, r.loss, r.correct, buf.soft);
       for (const c of p.callbacks) c.onBatchEnd?.(s, { loss: r.loss, size: rows, ...(labels && { correct: r.correct }) }, this.ctx);
       if (model.stopTraining) break;
       if (s + 1 < p.steps && this.spent()) return this.stopOnBudget(epoch, s + 1, epochRng, meter.sums());
@@ -222,8 +227,7 @@ class Run {
   }
 
   private meter(sums?: MeterSums): Meter {
-    const m = this.model;
-    return new Meter(m.engine, m.loss!, m.metrics, m.outputSize, this.train.sst, sums);
+    return this.model.meter(this.train.sst, sums);
   }
   private spent(): boolean { return performance.now() - this.t0 >= this.p.budget; }
   /** Lets the event loop serve progress, signals and dispose() between batches. */

@@ -3,6 +3,7 @@
 // what the model knows about its data (`metadata`: feature, target and class names, input kind, split).
 import type { Model } from '../model.js';
 import { encodeSafetensors } from './safetensors.js';
+import { lossConfig } from '../losses.js';
 
 export const FORMAT = 'simdnn';
 export const FORMAT_VERSION = '1';
@@ -20,7 +21,10 @@ export function modelToBytes(model: Model, opts: { includeOptimizer?: boolean } 
   if (model.metadata) meta.metadata = JSON.stringify(model.metadata);
   if (model.loss && model.optimizer) {
     const o = model.optimizer;
-    meta.compile = JSON.stringify({ loss: model.loss.name, metrics: model.metrics, optimizer: { name: o.name, config: o.config } });
+    // A loss with options is { name, config }; custom losses and metrics are recorded by name and
+    // marked custom: their code is not in the file (loadModel asks for them in customObjects).
+    const metrics = [...model.compiledMetrics.names, ...model.compiledMetrics.custom.map((m) => ({ name: m.name, custom: true }))];
+    meta.compile = JSON.stringify({ loss: lossConfig(model.loss), metrics, optimizer: { name: o.name, config: o.config } });
     if (opts.includeOptimizer) {
       const e = model.engine;
       const st = o.stateTensors();

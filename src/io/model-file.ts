@@ -4,8 +4,9 @@
 import { ConfigError, ModelFormatError, show } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import { LAYER_TYPES } from '../layers/registry.js';
-import { getLoss, type LossName } from '../losses.js';
-import type { MetricName } from '../metrics.js';
+import { isLoss, lossFromConfig, type Loss } from '../losses.js';
+import type { CustomMetric, MetricName } from '../metrics.js';
+import { checkBool, checkKeys, own, reject } from '../validate.js';
 import { BaseOptimizer, optimizerFromConfig, type StateSpec } from '../optimizers/index.js';
 import { checkMetadata as checkModelMetadata, type ModelMetadata } from '../metadata.js';
 import { isRngState } from '../random.js';
@@ -51,8 +52,8 @@ export const MAX_MODEL_BYTES = 2 ** 32;
 
 /** The compile settings of a file, checked: the optimizer is built (not bound), its saved state described. */
 interface CompilePlan {
-  loss: string;
-  metrics: string[];
+  loss: Loss;
+  metrics: (string | CustomMetric)[];
   optimizer: BaseOptimizer;
   state?: { iterations: number; lr: number; spec: StateSpec[]; rng?: number[] };
 }
@@ -61,7 +62,17 @@ interface Plan { arch: Record<string, unknown>; layers: Layer[]; epoch: number; 
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function checkMetadata(metadata: Record<string, string>): Plan {
+/** loadModel's options: the engine and threads of the model; customObjects supplies custom losses and metrics by name. */
+export interface LoadOptions {
+  engine?: Engine;
+  threads?: number;
+  /** Custom losses (nn.losses.custom) and metrics ({ name, fn }) the model was compiled with, by name (Keras's custom_objects). */
+  customObjects?: Record<string, Loss | CustomMetric>;
+  /** Compile the model as saved (default true); false loads architecture and weights only (Keras's compile=False). */
+  compile?: boolean;
+}
+
+function checkMetadata(metadata: Record<string, string>, opts: LoadOptions): Plan {
   if (metadata.format !== FORMAT) throw new ModelFormatError(`__metadata__.format: ${str(metadata.format)}; expected "${FORMAT}"`);
   if (metadata.version !== FORMAT_VERSION) throw new ModelFormatError(`__metadata__.version: ${str(metadata.version)}; this simdnn reads version ${FORMAT_VERSION}`);
   const epoch = Number(metadata.epoch ?? 0);
@@ -69,7 +80,7 @@ function checkMetadata(metadata: Record<string, string>): Plan {
   if (metadata.compile === undefined && metadata.optimizer !== undefined) {
     throw new ModelFormatError('__metadata__.optimizer: present without __metadata__.compile; optimizer state needs the optimizer it belongs to');
   }
-  const compile = metadata.compile === undefined ? undefined : checkCompile(metadata);
+  const compile = metadata.compile === undefined || opts.compile === false ? undefined : checkCompile(metadata, opts.customObjects ?? {});
   const data = metadata.metadata === undefined ? undefined : checkData(parseJson('metadata', metadata.metadata));
   // The layers last: the costliest check.
   const arch = parseJson('architecture', metadata.architecture);
@@ -86,14 +97,25 @@ function checkData(m: unknown, sizes?: { inputs: number; outputs: number }): Mod
   }
 }
 
-function checkCompile(metadata: Record<string, string>): CompilePlan {
+function checkCompile(metadata: Record<string, string>, customObjects: Record<string, unknown>): CompilePlan {
   const c = parseJson('compile', metadata.compile);
   if (!isObj(c) || !isObj(c.optimizer)) throw new ModelFormatError('__metadata__.compile: must hold loss and optimizer');
+  let loss: Loss;
   try {
-    getLoss('__metadata__.compile', c.loss);
+    loss = lossFromConfig('__metadata__.compile', c.loss, customObjects);
   } catch (e) {
+    // A custom loss not supplied again is the caller's to fix, not the file's.
+    if (isObj(c.loss) && c.loss.custom === true) throw new ConfigError(`loadModel: ${(e as Error).message}`);
     throw new ModelFormatError((e as Error).message);
   }
+  if (!Array.isArray(c.metrics)) throw new ModelFormatError(`__metadata__.compile.metrics: ${str(c.metrics)}; must be an array`);
+  const metrics = c.metrics.map((m): string | CustomMetric => {
+    if (!isObj(m)) return m as string;
+    const fn = own(customObjects as Record<string, unknown>, m.name);
+    if (m.custom === true && typeof fn === 'object' && fn !== null && !isLoss(fn) && (fn as CustomMetric).name === m.name) return fn as CustomMetric;
+    throw new ConfigError(`loadModel: the model was compiled with the custom metric ${str(m.name)}, which a file cannot hold; `
+      + `pass it again: loadModel(src, { customObjects: { ${String(m.name)}: { name: ${str(m.name)}, fn } } }), or load with { compile: false }`);
+  });
   let optimizer: BaseOptimizer;
   try {
     const o = optimizerFromConfig(c.optimizer.name as string, c.optimizer.config as Record<string, unknown>);
@@ -102,7 +124,7 @@ function checkCompile(metadata: Record<string, string>): CompilePlan {
   } catch (e) {
     throw new ModelFormatError(`__metadata__.compile: ${(e as Error).message}`);
   }
-  const plan: CompilePlan = { loss: c.loss as string, metrics: c.metrics as string[], optimizer };
+  const plan: CompilePlan = { loss, metrics, optimizer };
   if (metadata.optimizer === undefined) return plan;
   const o = parseJson('optimizer', metadata.optimizer);
   if (!isObj(o) || !Number.isSafeInteger(o.iterations) || (o.iterations as number) < 0 || typeof o.lr !== 'number' || !(o.lr > 0 && o.lr < Infinity)) {
@@ -141,7 +163,7 @@ function checkTensors(tensors: StTensor[], plan: Plan): Map<string, StTensor> {
 }
 
 /** The header, then the metadata (before the tensors are read), then the tensors, of the file `name` of `size` bytes. */
-function parseFile(name: string, size: number, read: ReadAt): { plan: Plan; tensors: StTensor[] } {
+function parseFile(name: string, size: number, read: ReadAt, opts: LoadOptions): { plan: Plan; tensors: StTensor[] } {
   let n: number, header: ReturnType<typeof parseHeader>;
   try {
     n = headerLength(read(0, Math.min(8, size)), size);
@@ -149,21 +171,25 @@ function parseFile(name: string, size: number, read: ReadAt): { plan: Plan; tens
   } catch (e) {
     throw modelFileError('loadModel', name, size, read, e);
   }
-  const plan = checkMetadata(header.metadata);
+  const plan = checkMetadata(header.metadata, opts);
   const tensors = readTensors(header.entries, read(8 + n, size - 8 - n));
   return { plan, tensors };
 }
 
 /** Loads a model from a `.simdnn` path or its bytes (async for symmetry with save). */
-export async function loadModel(src: string | Uint8Array, opts: { engine?: Engine; threads?: number } = {}): Promise<Sequential> {
+export async function loadModel(src: string | Uint8Array, opts: LoadOptions = {}): Promise<Sequential> {
   return loadModelSync(src, opts);
 }
 
 /** Loads a model from a `.simdnn` path or its bytes. Validates everything before allocating. */
-export function loadModelSync(src: string | Uint8Array, opts: { engine?: Engine; threads?: number } = {}): Sequential {
+export function loadModelSync(src: string | Uint8Array, opts: LoadOptions = {}): Sequential {
+  checkKeys('loadModel', opts, ['engine', 'threads', 'customObjects', 'compile']);
+  if (opts.compile !== undefined) checkBool('loadModel', 'compile', opts.compile);
+  const co = opts.customObjects;
+  if (co !== undefined && (typeof co !== 'object' || co === null || Array.isArray(co))) reject('loadModel', 'customObjects', co, 'an object of name → custom loss or metric');
   let file: { plan: Plan; tensors: StTensor[] };
-  if (typeof src === 'string') file = withFile(src, (m) => new ConfigError(`loadModel: ${m}`), { maxBytes: MAX_MODEL_BYTES }, (f) => parseFile(src, f.size, f.read));
-  else if (src instanceof Uint8Array) file = parseFile('the buffer', src.length, (pos, len) => src.subarray(pos, pos + len));
+  if (typeof src === 'string') file = withFile(src, (m) => new ConfigError(`loadModel: ${m}`), { maxBytes: MAX_MODEL_BYTES }, (f) => parseFile(src, f.size, f.read, opts));
+  else if (src instanceof Uint8Array) file = parseFile('the buffer', src.length, (pos, len) => src.subarray(pos, pos + len), opts);
   else throw new ConfigError(`loadModel: source is ${show(src)}; it must be a path or a Uint8Array`);
   const { plan, tensors } = file;
   const byName = checkTensors(tensors, plan);
@@ -202,7 +228,7 @@ export function loadModelSync(src: string | Uint8Array, opts: { engine?: Engine;
 
 /** Compiles the model as saved and restores the optimizer's state (checked by checkCompile and checkTensors). */
 function restoreCompile(model: Sequential, c: CompilePlan, byName: Map<string, StTensor>): void {
-  model.compile({ loss: c.loss as LossName, optimizer: c.optimizer, metrics: c.metrics as MetricName[] });
+  model.compile({ loss: c.loss, optimizer: c.optimizer, metrics: c.metrics as (MetricName | CustomMetric)[] });
   if (!c.state) return;
   for (const s of c.optimizer.stateTensors()) {
     const t = byName.get(OPT_PREFIX + s.name)!;

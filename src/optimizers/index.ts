@@ -6,6 +6,8 @@ import { adadelta } from './adadelta.js';
 import { adagrad } from './adagrad.js';
 import { adam, adamw } from './adam.js';
 import { adamax } from './adamax.js';
+import { lion } from './lion.js';
+import { nadam } from './nadam.js';
 import { rmsprop } from './rmsprop.js';
 import { sgd } from './sgd.js';
 import type { Optimizer } from './types.js';
@@ -18,13 +20,15 @@ export { Adadelta, adadelta, ADADELTA_DEFAULTS, type AdadeltaOptions } from './a
 export { Rmsprop, rmsprop, RMSPROP_DEFAULTS, type RmspropOptions } from './rmsprop.js';
 export { Adam, adam, adamw, ADAM_DEFAULTS, ADAMW_DEFAULTS, type AdamOptions } from './adam.js';
 export { Adamax, adamax, ADAMAX_DEFAULTS, type AdamaxOptions } from './adamax.js';
+export { Nadam, nadam, NADAM_DEFAULTS, type NadamOptions } from './nadam.js';
+export { Lion, lion, LION_DEFAULTS, type LionOptions } from './lion.js';
 
 /** An optimizer's registry name ('adam'), as compile({ optimizer }) takes it. */
-export type OptimizerName = 'sgd' | 'adagrad' | 'adadelta' | 'rmsprop' | 'adam' | 'adamw' | 'adamax';
+export type OptimizerName = 'sgd' | 'adagrad' | 'adadelta' | 'rmsprop' | 'adam' | 'adamw' | 'adamax' | 'nadam' | 'lion';
 
 /** Every optimizer by its registry name (Optimizer.name). */
 export const OPTIMIZERS: Readonly<Record<OptimizerName, (opts?: Record<string, unknown>) => Optimizer>> = {
-  sgd, adagrad, adadelta, rmsprop, adam, adamw, adamax,
+  sgd, adagrad, adadelta, rmsprop, adam, adamw, adamax, nadam, lion,
 };
 
 /**

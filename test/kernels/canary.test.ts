@@ -71,12 +71,12 @@ describe.each(ALL_ISAS)('canaries around outputs on the %s build', (isa) => {
       db.check(`act_bwd dbias ${M}×${N}`);
       const labels = e.upload(Int32Array.from({ length: M }, (_, i) => i % N));
       const dl = guarded(e, n), correct = guarded(e, 1);
-      e.k.f32_softmax_xent(dl.ptr, zp, labels, M, N, 0, correct.ptr);
+      e.k.f32_softmax_xent(dl.ptr, zp, labels, M, N, 0, 0, correct.ptr, 0);
       dl.check(`softmax_xent ${M}×${N}`);
       correct.check(`softmax_xent correct ${M}×${N}`);
       const p = guarded(e, n), v = guarded(e, n), m2 = guarded(e, n);
       for (const g of [p, v, m2]) e.f32.fill(0.5, g.ptr >> 2, (g.ptr >> 2) + n);
-      e.k.f32_sgd_step(p.ptr, dy, v.ptr, 0.9, 0, n, 0.1, 0, 0, 0, 0, 1);
+      e.k.f32_sgd_step(p.ptr, dy, v.ptr, 0.9, 0, 0, n, 0.1, 0, 0, 0, 0, 1);
       e.k.f32_adam_step(p.ptr, dy, v.ptr, m2.ptr, 0, 0.9, 0.999, 1e-7, 1, 0, n, 0.1, 1e-4, 0, 0, 0, 1);
       for (const [g, what] of [[p, 'θ'], [v, 'm'], [m2, 'v']] as const) g.check(`sgd/adam ${what} n=${n}`);
       const src = e.upload(Uint8Array.from({ length: n }, (_, i) => i % 256)), idx = e.upload(Int32Array.from({ length: M }, (_, i) => M - 1 - i));

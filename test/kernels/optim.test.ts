@@ -10,7 +10,7 @@ import { l1l2PenaltyRef } from '../../src/reference.js';
 import { assertClose } from '../util/close.js';
 import { ALL_ISAS, engineFor, get, put } from '../util/engines.js';
 import {
-  adadeltaRef, adagradRef, adamaxRef, adamRef, geffRef, gscaleRef, NO_EXTRAS, rmspropRef, sgdRef, sumsqRef,
+  adadeltaRef, adagradRef, adamaxRef, adamRef, geffRef, gscaleRef, lionRef, nadamMu, nadamRef, NO_EXTRAS, rmspropRef, sgdRef, sumsqRef,
   type Common, type State,
 } from '../util/ref_optim.js';
 import { rng, uniform } from '../util/rng.js';
@@ -43,9 +43,12 @@ const tail = (n: number, c: Common) => [n, c.lr, c.l1, c.l2, c.wd, c.clip, c.gsc
 const SPECS: Spec[] = [
   {
     kernel: 'f32_sgd_step', lr: 0.1,
-    variants: { plain: { momentum: 0, nesterov: false }, momentum: { momentum: f(0.9), nesterov: false }, nesterov: { momentum: f(0.9), nesterov: true } },
+    variants: {
+      plain: { momentum: 0, nesterov: false }, momentum: { momentum: f(0.9), nesterov: false }, nesterov: { momentum: f(0.9), nesterov: true },
+      proximal: { momentum: 0, nesterov: false, proximal: true }, 'proximal+momentum': { momentum: f(0.9), nesterov: false, proximal: true },
+    },
     states: (hp) => (hp.momentum ? ['v'] : []),
-    call: (k, p, g, st, hp, n, c) => k.f32_sgd_step(p, g, st.v ?? 0, hp.momentum as number, b(hp.nesterov), ...tail(n, c)),
+    call: (k, p, g, st, hp, n, c) => k.f32_sgd_step(p, g, st.v ?? 0, hp.momentum as number, b(hp.nesterov), b(hp.proximal ?? false), ...tail(n, c)),
     ref: (th, g, s, hp, c) => sgdRef(th, g, s, hp as never, c),
   },
   {
@@ -94,6 +97,32 @@ const SPECS: Spec[] = [
     call: (k, p, g, st, hp, n, c, t) => k.f32_adamax_step(p, g, st.m, st.u, hp.beta1 as number, hp.beta2 as number,
       hp.eps as number, t, ...tail(n, c)),
     ref: (th, g, s, hp, c, t) => adamaxRef(th, g, s, hp as never, c, t),
+  },
+  {
+    // muProduct: Π_{i ≤ t} μ_i in f64 from the f32 β1 and ψ the kernel receives (the facade's Nadam.muProduct).
+    kernel: 'f32_nadam_step', lr: 0.01,
+    variants: {
+      default: { beta1: f(0.9), beta2: f(0.999), eps: f(1e-8), momentumDecay: f(4e-3) },
+      'momentumDecay=0.5': { beta1: f(0.8), beta2: f(0.99), eps: f(1e-7), momentumDecay: f(0.5) },
+    },
+    states: () => ['m', 'v'],
+    call: (k, p, g, st, hp, n, c, t) => {
+      let prod = 1;
+      for (let i = 1; i <= t; i++) prod *= nadamMu(hp as never, i);
+      k.f32_nadam_step(p, g, st.m, st.v, hp.beta1 as number, hp.beta2 as number, hp.eps as number, hp.momentumDecay as number, t, prod, ...tail(n, c));
+    },
+    ref: (th, g, s, hp, c, t) => {
+      s.prod ??= Float64Array.of(1);
+      if (t === 1) s.prod[0] = 1;
+      nadamRef(th, g, s, hp as never, c, t);
+    },
+  },
+  {
+    kernel: 'f32_lion_step', lr: 0.01,
+    variants: { default: { beta1: f(0.9), beta2: f(0.99) }, 'beta1=0': { beta1: 0, beta2: f(0.9) } },
+    states: () => ['m'],
+    call: (k, p, g, st, hp, n, c) => k.f32_lion_step(p, g, st.m, hp.beta1 as number, hp.beta2 as number, ...tail(n, c)),
+    ref: (th, g, s, hp, c) => lionRef(th, g, s, hp as never, c),
   },
 ];
 
@@ -228,8 +257,43 @@ describe('optimizer references (float64)', () => {
   });
 });
 
+describe('Nadam and Lion references by hand', () => {
+  it('nadamRef step 1: θ −= lr·((1−μ1)/(1−μ1)·g + μ2/(1−μ1μ2)·(1−β1)g)/(|g| + eps), μ_t = β1(1 − ½·0.96^(tψ))', () => {
+    const hp = { beta1: 0.9, beta2: 0.999, eps: 0, momentumDecay: 0.004 };
+    const mu1 = 0.9 * (1 - 0.5 * 0.96 ** 0.004), mu2 = 0.9 * (1 - 0.5 * 0.96 ** 0.008);
+    const th = Float64Array.of(1, 1), g = [0.5, -2];
+    nadamRef(th, g, { m: new Float64Array(2), v: new Float64Array(2), prod: Float64Array.of(1) }, hp, { ...NO_EXTRAS, lr: 0.1 }, 1);
+    // v̂ = g² at t = 1, so g/d = sign(g) and m/d = (1 − β1)·sign(g)
+    const size = 0.1 * (1 + (mu2 / (1 - mu1 * mu2)) * 0.1);
+    assertClose(th, [1 - size, 1 + size], 1e-15, 1e-12, 'nadam step 1');
+  });
+  it('lionRef: every element moves by exactly lr·sign(c), 0 where c = 0', () => {
+    const th = Float64Array.of(0, 0, 0), s = { m: Float64Array.of(1, -1, 0) };
+    lionRef(th, [-5, 5, 0], s, { beta1: 0.9, beta2: 0.99 }, { ...NO_EXTRAS, lr: 0.01 });
+    // c = 0.9·m + 0.1·g = 0.4, −0.4, 0
+    expect(Array.from(th)).toEqual([-0.01, 0.01, 0]);
+    assertClose(s.m, [0.99 - 0.05, -0.99 + 0.05, 0], 1e-15, 1e-12, 'lion m');
+  });
+});
+
 describe.each(ALL_ISAS)('optimizer kernels on the %s build', (isa) => {
   const e = engineFor(isa);
+
+  it('f32_sgd_step › proximal: weights within lr·l1 of 0 become exactly 0, the others shrink by lr·l1; not so without it', () => {
+    // θ = [0.05, −0.05, 1, −1, 0, 0.3, 0.08, −0.07, 2], g = 0, lr = 1, l1 = 0.1: soft threshold at 0.1.
+    const theta = Float32Array.of(0.05, -0.05, 1, -1, 0, 0.3, 0.08, -0.07, 2), n = theta.length;
+    const pp = put(e, theta), pg = put(e, new Float32Array(n));
+    e.k.f32_sgd_step(pp, pg, 0, 0, 0, 1, n, 1, f(0.1), 0, 0, 0, 1);
+    const got = Array.from(get(e, pp, n));
+    expect(got.map((v) => v === 0)).toEqual([true, true, false, false, true, false, true, true, false]);
+    assertClose(got, [0, 0, 0.9, -0.9, 0, 0.2, 0, 0, 1.9], 1e-7, 1e-6, 'soft threshold');
+    e.f32.set(theta, pp >> 2);
+    e.k.f32_sgd_step(pp, pg, 0, 0, 0, 0, n, 1, f(0.1), 0, 0, 0, 1);
+    // the subgradient step overshoots: 0.05 − 0.1 = −0.05, never exactly 0 (except θ = 0, where sign = 0)
+    expect(Array.from(get(e, pp, n)).filter((v) => v === 0).length).toBe(1);
+    e.release(pp);
+    e.release(pg);
+  });
 
   for (const spec of SPECS) {
     for (const [vname, hp] of Object.entries(spec.variants)) {

@@ -57,7 +57,7 @@ describe('metadata is checked in full before the model is built', () => {
     ['epoch -1', meta('epoch', '-1'), /__metadata__\.epoch: "-1" must be a non-negative integer/],
     ['epoch 1.5', meta('epoch', '1.5'), /__metadata__\.epoch: "1\.5"/],
     ['an unknown loss', json('compile', (c) => (c.loss = 'hinge')), /__metadata__\.compile: .*loss is "hinge"/],
-    ['an unknown optimizer', json('compile', (c) => (c.optimizer.name = 'lion')), /__metadata__\.compile: .*optimizer is "lion"; it must be one of/],
+    ['an unknown optimizer', json('compile', (c) => (c.optimizer.name = 'lamb')), /__metadata__\.compile: .*optimizer is "lamb"; it must be one of/],
     ['compile lr 1e999', (_t: unknown, m: Record<string, string>) => { m.compile = m.compile.replace('"lr":0.01', '"lr":1e999'); }, /__metadata__\.compile: Adam: lr is Infinity; it must be > 0 \(or a schedule\)/],
     ['optimizer lr 1e999', (_t: unknown, m: Record<string, string>) => { m.optimizer = m.optimizer.replace(/"lr":[^,}]+/, '"lr":1e999'); }, /__metadata__\.optimizer: iterations 4, lr Infinity; iterations must be an integer ≥ 0 and lr finite and > 0/],
     ['optimizer lr 0', json('optimizer', (o) => (o.lr = 0)), /lr 0; iterations must be an integer ≥ 0 and lr finite and > 0/],

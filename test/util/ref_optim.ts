@@ -47,13 +47,18 @@ function each(theta: Float64Array, grad: ArrayLike<number>, c: Common, f: (i: nu
   }
 }
 
-export interface SgdHp { momentum: number; nesterov: boolean }
+export interface SgdHp { momentum: number; nesterov: boolean; proximal?: boolean }
+/** proximal: l1 leaves the gradient; after the update θ ← sign(θ)·max(|θ| − lr·l1, 0). */
 export function sgdRef(theta: Float64Array, grad: ArrayLike<number>, s: State, hp: SgdHp, c: Common): void {
-  each(theta, grad, c, (i, g) => {
+  const cg = hp.proximal ? { ...c, l1: 0 } : c;
+  each(theta, grad, cg, (i, g) => {
     if (hp.momentum === 0) return c.lr * g;
     const v = (s.v[i] = hp.momentum * s.v[i] - c.lr * g);
     return hp.nesterov ? -(hp.momentum * v - c.lr * g) : -v;
   });
+  if (!hp.proximal) return;
+  const thr = Math.fround(c.lr * c.l1);
+  for (let i = 0; i < theta.length; i++) theta[i] = Math.sign(theta[i]) * Math.max(Math.abs(theta[i]) - thr, 0);
 }
 
 export interface AdagradHp { eps: number }
@@ -112,5 +117,31 @@ export function adamaxRef(theta: Float64Array, grad: ArrayLike<number>, s: State
     const m = (s.m[i] = beta1 * s.m[i] + (1 - beta1) * g);
     const u = (s.u[i] = Math.max(beta2 * s.u[i], Math.abs(g) + eps));
     return (c.lr / bc1) * (m / u);
+  });
+}
+
+export interface NadamHp { beta1: number; beta2: number; eps: number; momentumDecay: number }
+/** μ_t = β1·(1 − ½·0.96^(tψ)) (torch.optim.NAdam's schedule). */
+export const nadamMu = (hp: NadamHp, t: number) => hp.beta1 * (1 - 0.5 * 0.96 ** (t * hp.momentumDecay));
+/** torch.optim.NAdam (foreach path) at step t ≥ 1; s.prod holds Π_{i<t} μ_i in s.prod[0] (start 1), updated. */
+export function nadamRef(theta: Float64Array, grad: ArrayLike<number>, s: State, hp: NadamHp, c: Common, t: number): void {
+  const mu = nadamMu(hp, t), muNext = nadamMu(hp, t + 1);
+  const prod = (s.prod[0] *= mu), prodNext = prod * muNext;
+  const bc2 = 1 - Math.pow(hp.beta2, t);
+  each(theta, grad, c, (i, g) => {
+    const m = (s.m[i] = hp.beta1 * s.m[i] + (1 - hp.beta1) * g);
+    const v = (s.v[i] = hp.beta2 * s.v[i] + (1 - hp.beta2) * g * g);
+    const d = Math.sqrt(v / bc2) + hp.eps;
+    return (c.lr * (1 - mu) / (1 - prod)) * g / d + (c.lr * muNext / (1 - prodNext)) * m / d;
+  });
+}
+
+export interface LionHp { beta1: number; beta2: number }
+/** Lion (Chen et al. 2023): θ −= lr·sign(β1·m + (1−β1)g); m = β2·m + (1−β2)g. */
+export function lionRef(theta: Float64Array, grad: ArrayLike<number>, s: State, hp: LionHp, c: Common): void {
+  each(theta, grad, c, (i, g) => {
+    const u = Math.sign(hp.beta1 * s.m[i] + (1 - hp.beta1) * g);
+    s.m[i] = hp.beta2 * s.m[i] + (1 - hp.beta2) * g;
+    return c.lr * u;
   });
 }
