@@ -4,12 +4,16 @@ import { Dense, type DenseOptions } from './layers/dense.js';
 import type { Init, Layer } from './layers/layer.js';
 import { BatchNorm, Dropout, LayerNorm } from './layers/norm.js';
 import { Residual } from './layers/residual.js';
+import {
+  AvgPool2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPool2D, type Conv2dOptions, type Pool2dOptions,
+} from './layers/conv.js';
 
 export { Model, type SequentialConfig, type CompileConfig, type StepResult } from './model.js';
 export { sequential, Sequential } from './sequential.js';
 export { METRIC_NAMES, type MetricName, type Logs } from './metrics.js';
 export { l1, l2, l1l2, type Layer, type Regularizer, type Init, type InitName, type InitAlias } from './layers/layer.js';
 export { Dense, Activation, PReLU, Dropout, BatchNorm, LayerNorm, Residual };
+export { Conv2D, MaxPool2D, AvgPool2D, GlobalAveragePooling2D, Flatten, type Conv2dOptions, type Pool2dOptions, type Padding, type Size2 } from './layers/conv.js';
 export { tensor, Tensor, type Input, type Target } from './tensor.js';
 export { gradCheck, type GradCheckResult, type GradCheckOptions, type TensorCheck } from './gradcheck.js';
 export { crossValidate, type CrossValidationResult } from './crossval.js';
@@ -30,6 +34,11 @@ export function dropout(rate: number, opts?: { name?: string }): Dropout { retur
 export function batchNorm(opts?: { momentum?: number; eps?: number; name?: string }): BatchNorm { return new BatchNorm(opts); }
 export function layerNorm(opts?: { eps?: number; name?: string }): LayerNorm { return new LayerNorm(opts); }
 export function residual(layers: Layer[], opts?: { name?: string }): Residual { return new Residual(layers, opts); }
+export function conv2d(filters: number, opts: Conv2dOptions): Conv2D { return new Conv2D(filters, opts); }
+export function maxPool2d(opts?: Pool2dOptions): MaxPool2D { return new MaxPool2D(opts); }
+export function avgPool2d(opts?: Pool2dOptions): AvgPool2D { return new AvgPool2D(opts); }
+export function globalAveragePooling2d(opts?: { name?: string }): GlobalAveragePooling2D { return new GlobalAveragePooling2D(opts); }
+export function flatten(opts?: { name?: string }): Flatten { return new Flatten(opts); }
 export * as datasets from './data/datasets.js';
 export * as data from './data/preprocess.js';
 export * as io from './io/index.js';

@@ -19,7 +19,10 @@ import { engine as sharedEngine, type Engine } from './wasm.js';
 import { ThreadPool, serialGemm, type GemmRunner } from './threads.js';
 
 export interface SequentialConfig {
-  /** Features per sample, e.g. [784] or [28, 28] (flattened). */
+  /**
+   * The shape of one sample: [784] (features), or [28, 28, 1] (an image, channels last) for conv
+   * and pooling layers. A dense layer takes the model's input flattened ([28, 28] is 784 features).
+   */
   inputShape: number[];
   /** Seeds initialisation, shuffling and dropout (default 0). */
   seed?: number;
@@ -56,6 +59,10 @@ export class Model {
   readonly inputShape: number[];
   readonly inputSize: number;
   outputSize!: number;
+  /** The last layer's output shape per sample ([10], or [H, W, C] for a net ending on a conv). */
+  outputShape!: readonly number[];
+  /** Every layer's output shape per sample (nested layers included), from build. */
+  readonly outputShapes = new Map<Layer, readonly number[]>();
   readonly seed: number;
   readonly chain: Chain;
   readonly paramRefs: ParamRef[] = [];
@@ -128,6 +135,9 @@ export class Model {
     const builder: Builder = {
       rng: this.rng,
       gemm: this.gemm,
+      inputShape: this.inputShape,
+      modelInputShape: this.inputShape,
+      shapes: this.outputShapes,
       param: (pname, pshape, init, o = {}) => {
         const p: ParamRef = {
           name: `${builder.layer!.name}/${pname}`, shape: pshape, size: pshape.reduce((a, b) => a * b, 1), init,
@@ -140,6 +150,7 @@ export class Model {
     };
     walkLayers(layers, name);
     this.outputSize = this.chain.build(builder, this.inputSize, 'sequential');
+    this.outputShape = builder.inputShape;
     const seen = new Set<string>();
     for (const p of this.paramRefs) {
       if (seen.has(p.name)) throw new ConfigError(`sequential: two parameters are named ${show(p.name)}; give the layers distinct names`);
@@ -533,15 +544,15 @@ export class Model {
     const rows: [string, string, string][] = [];
     walkLayers(this.layers, (l, depth) => {
       const n = l.params().reduce((s, p) => s + p.size, 0);
-      rows.push([`${'  '.repeat(depth)}${l.name} (${l.type})`, `[null, ${l.outputSize}]`, String(n)]);
+      rows.push([`${'  '.repeat(depth)}${l.name} (${l.type})`, `[null, ${(this.outputShapes.get(l) ?? [l.outputSize]).join(', ')}]`, String(n)]);
     });
-    let w0 = 24;
-    for (const r of rows) w0 = Math.max(w0, r[0].length);
-    const w = [w0 + 2, 16, 10];
+    let w0 = 24, w1 = 14;
+    for (const r of rows) [w0, w1] = [Math.max(w0, r[0].length), Math.max(w1, r[1].length)];
+    const w = [w0 + 2, w1 + 2, 10];
     const line = '─'.repeat(w[0] + w[1] + w[2]);
     const fmt = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('');
     const out = [
-      `Model: "${this.name}"  input [null, ${this.inputSize}]`, line, fmt(['Layer (type)', 'Output shape', 'Params']), line,
+      `Model: "${this.name}"  input [null, ${this.inputShape.join(', ')}]`, line, fmt(['Layer (type)', 'Output shape', 'Params']), line,
       ...rows.map(fmt), line,
       `Total params: ${this.totalSize.toLocaleString('en-US')}`,
       `Trainable params: ${this.trainableSize.toLocaleString('en-US')}`,

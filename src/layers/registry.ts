@@ -6,6 +6,7 @@ import { Dense } from './dense.js';
 import type { Layer } from './layer.js';
 import { BatchNorm, Dropout, LayerNorm } from './norm.js';
 import { Residual } from './residual.js';
+import { AvgPool2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPool2D } from './conv.js';
 
 /** Rebuilds nested layers from the configs stored under `key` (the caller checks and names the path). */
 export type NestedFromConfig = (key: string, configs: unknown) => Layer[];
@@ -25,6 +26,11 @@ export const LAYER_TYPES: ReadonlyMap<string, LayerKind> = new Map<string, Layer
   ['dropout', { fromConfig: ({ rate, ...rest }) => new Dropout(rate as number, rest) }],
   ['batchNorm', { fromConfig: (c) => new BatchNorm(c) }],
   ['layerNorm', { fromConfig: (c) => new LayerNorm(c) }],
+  ['conv2d', { fromConfig: ({ filters, ...rest }) => new Conv2D(filters as number, rest as never) }],
+  ['maxPool2d', { fromConfig: (c) => new MaxPool2D(c) }],
+  ['avgPool2d', { fromConfig: (c) => new AvgPool2D(c) }],
+  ['globalAveragePooling2d', { fromConfig: (c) => new GlobalAveragePooling2D(c) }],
+  ['flatten', { fromConfig: (c) => new Flatten(c) }],
   ['residual', {
     fromConfig: ({ layers, ...rest }, nested) => new Residual(nested('layers', layers), rest),
     children: (l) => (l as Residual).inner.layers,
