@@ -103,3 +103,15 @@ describe('image layers in a model', () => {
     m.dispose();
   });
 });
+
+describe('image data sets', () => {
+  it("fashionMnist({ shape: 'image' }) gives [n, 28, 28, 1] over the same bytes; 'flat' gives [n, 784]; other shapes are refused", () => {
+    const img = nn.datasets.fashionMnist({ shape: 'image' }), flat = nn.datasets.fashionMnist({ shape: 'flat' });
+    expect(img.train.x.shape).toEqual([60000, 28, 28, 1]);
+    expect(img.test.x.shape).toEqual([10000, 28, 28, 1]);
+    expect(flat.train.x.shape).toEqual([60000, 784]);
+    expect(Buffer.from(img.train.x.data).equals(Buffer.from(flat.train.x.data))).toBe(true);
+    expect(img.train.y).toEqual(flat.train.y);
+    expect(() => nn.datasets.fashionMnist({ shape: 'nchw' as never })).toThrow(/fashionMnist: shape is "nchw"; it must be one of flat, image/);
+  });
+});
