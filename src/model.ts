@@ -333,9 +333,22 @@ export class Model {
 
   /** Validates a batch x, y for this model and a loss (by default the compiled one), as fit, evaluate and trainStep take them. */
   batch(where: string, x: unknown, y: unknown, loss: Loss = this.compiled(where)): { x: Tensor<Float32Array | Uint8Array>; y: Int32Array | Float32Array } {
-    const xt = asInput(where, 'x', x, this.inputSize);
+    const xt = this.input(where, x);
     const yd = loss.labels ? asLabels(where, 'y', y, xt.rows, this.outputSize) : asTargets(where, 'y', y, xt.rows, this.outputSize);
     return { x: xt, y: yd };
+  }
+  /**
+   * x as rows of inputSize values: flat [n, inputSize], or [n, ...inputShape]. For an image model a
+   * tensor of another layout with the same size (NCHW [n, 1, 28, 28] is fine, [n, 3, 32, 32] for
+   * [32, 32, 3] is not) is refused: only sizes-1 axes may differ.
+   */
+  private input(where: string, x: unknown): Tensor<Float32Array | Uint8Array> {
+    const xt = asInput(where, 'x', x, this.inputSize);
+    const squeeze = (s: readonly number[]) => s.filter((d) => d !== 1).join('×');
+    if (this.inputShape.length === 3 && xt.shape.length > 2 && squeeze(xt.shape.slice(1)) !== squeeze(this.inputShape)) {
+      throw new ShapeError(`${where}: x has shape ${show([...xt.shape])}; this model takes [n, ${this.inputShape.join(', ')}] (channels last) or flat [n, ${this.inputSize}]`);
+    }
+    return xt;
   }
   private compiled(where: string): Loss {
     this.alive(where);
@@ -428,7 +441,7 @@ export class Model {
     this.alive(where);
     checkKeys(where, opts, ['batchSize']);
     const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 256, 1, 2 ** 31 - 1);
-    const xt = asInput(where, 'x', x, this.inputSize);
+    const xt = this.input(where, x);
     const e = this.engine, N = this.outputSize, bs = Math.min(batchSize, xt.rows);
     const out = new Float32Array(xt.rows * N);
     const data = new WasmData(e, xt, undefined, this.inputSize);

@@ -115,3 +115,14 @@ describe('image data sets', () => {
     expect(() => nn.datasets.fashionMnist({ shape: 'nchw' as never })).toThrow(/fashionMnist: shape is "nchw"; it must be one of flat, image/);
   });
 });
+
+describe('image inputs', () => {
+  it('a tensor laid out otherwise (channels first) is refused with a ShapeError naming both layouts', () => {
+    const m = nn.sequential({ inputShape: [4, 4, 3], engine }, [nn.conv2d(2, { kernelSize: 3 }), nn.flatten(), nn.dense(2)]);
+    const x = new Float32Array(2 * 48);
+    expect(() => m.predict(nn.tensor(x, [2, 3, 4, 4]))).toThrow(nn.ShapeError);
+    expect(() => m.predict(nn.tensor(x, [2, 3, 4, 4]))).toThrow(/x has shape \[2, 3, 4, 4\]; this model takes \[n, 4, 4, 3\] \(channels last\) or flat \[n, 48\]/);
+    expect(m.predict(nn.tensor(x, [2, 4, 4, 3])).shape).toEqual([2, 2]);
+    m.dispose();
+  });
+});
