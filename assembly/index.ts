@@ -28,6 +28,9 @@ export {
   f32_col_affine_fwd, f32_col_affine_bwd, f32_inv_std,
 } from './norm';
 export { f32_gather_rows, u8_gather_rows_scale, i32_gather, f32_argmax_rows } from './data';
+export {
+  f32_im2col, f32_col2im_add, f32_maxpool_fwd, f32_maxpool_bwd, f32_avgpool_fwd, f32_avgpool_bwd,
+} from './conv';
 
 // First byte the facade's arena may use: static data of the module ends below it.
 export function heap_base(): usize {

@@ -9,6 +9,13 @@ type Gemm = (c: number, a: number, b: number, M: number, K: number, N: number, a
 type DenseFwd = (out: number, a: number, w: number, bias: number, M: number, K: number, N: number,
                  act: number, alpha: number, z: number) => void;
 
+/** (out, in, N, H, W, C, kh, kw, sh, sw, dh, dw, pt, pl, Ho, Wo) */
+type ConvGeom = (out: number, x: number, N: number, H: number, W: number, C: number, kh: number, kw: number,
+                 sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, Ho: number, Wo: number) => void;
+/** N, H, W, C, ph, pw, sh, sw, pt, pl, Ho, Wo */
+type PoolArgs = [N: number, H: number, W: number, C: number, ph: number, pw: number, sh: number, sw: number,
+                 pt: number, pl: number, Ho: number, Wo: number];
+
 /** (dpred or 0, pred, target, M, N, sampleWeights or 0) → batch-mean loss */
 type ElementLoss = (dpred: number, pred: number, target: number, M: number, N: number, sampleWeights: number) => number;
 /**
@@ -166,4 +173,18 @@ export interface Kernels {
   i32_gather(out: number, src: number, idx: number, n: number): void;
   /** out[i] (i32) = argmax of row i of x (M×N), first on ties */
   f32_argmax_rows(out: number, x: number, M: number, N: number): void;
+  // conv (assembly/conv.ts): NHWC images; geometry (N, H, W, C, kernel or window kh×kw, strides sh×sw,
+  // [dilation dh×dw,] padding above pt and left pl, output Ho×Wo); backward kernels add into dx.
+  /** cols (N·Ho·Wo × kh·kw·C) = every output position's input patch, (i, j, c) order, 0 outside the image */
+  f32_im2col: ConvGeom;
+  /** dx (N×H×W×C) += dcols scattered back to the patches (the transpose of f32_im2col) */
+  f32_col2im_add: ConvGeom;
+  /** out = max over each window per channel, argmax (i32) = its element index in x; both written */
+  f32_maxpool_fwd(out: number, argmax: number, x: number, ...geom: PoolArgs): void;
+  /** dx[argmax[k]] += dy[k] for k < n */
+  f32_maxpool_bwd(dx: number, dy: number, argmax: number, n: number): void;
+  /** out = mean over each window's taps inside the image (padding not counted), written */
+  f32_avgpool_fwd(out: number, x: number, ...geom: PoolArgs): void;
+  /** dx += dy/count over each window's taps inside the image */
+  f32_avgpool_bwd(dx: number, dy: number, ...geom: PoolArgs): void;
 }

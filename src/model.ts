@@ -21,7 +21,10 @@ import { ThreadPool, serialGemm, type GemmRunner } from './threads.js';
 import { ACT } from './kernels.js';
 
 export interface SequentialConfig {
-  /** Features per sample, e.g. [784] or [28, 28] (flattened). */
+  /**
+   * The shape of one sample: [784] (features), or [28, 28, 1] (an image, channels last) for conv
+   * and pooling layers. A dense layer takes the model's input flattened ([28, 28] is 784 features).
+   */
   inputShape: number[];
   /** Seeds initialisation, shuffling and dropout (default 0). */
   seed?: number;
@@ -63,6 +66,10 @@ export class Model {
   readonly inputShape: number[];
   readonly inputSize: number;
   outputSize!: number;
+  /** The last layer's output shape per sample ([10], or [H, W, C] for a net ending on a conv). */
+  outputShape!: readonly number[];
+  /** Every layer's output shape per sample (nested layers included), from build. */
+  readonly outputShapes = new Map<Layer, readonly number[]>();
   readonly seed: number;
   readonly chain: Chain;
   readonly paramRefs: ParamRef[] = [];
@@ -141,6 +148,9 @@ export class Model {
       gemm: this.gemm,
       engine: e,
       checkIdle: (where) => this.checkIdle(where),
+      inputShape: this.inputShape,
+      modelInputShape: this.inputShape,
+      shapes: this.outputShapes,
       param: (pname, pshape, init, o = {}) => {
         const p: ParamRef = {
           name: `${builder.layer!.name}/${pname}`, shape: pshape, size: pshape.reduce((a, b) => a * b, 1), init,
@@ -153,6 +163,7 @@ export class Model {
     };
     walkLayers(layers, name);
     this.outputSize = this.chain.build(builder, this.inputSize, 'sequential');
+    this.outputShape = builder.inputShape;
     const seen = new Set<string>();
     for (const p of this.paramRefs) {
       if (seen.has(p.name)) throw new ConfigError(`sequential: two parameters are named ${show(p.name)}; give the layers distinct names`);
@@ -341,7 +352,7 @@ export class Model {
   /** Validates a batch x, y for this model and a loss (by default the compiled one), as fit, evaluate and trainStep take them. */
   batch(where: string, x: unknown, y: unknown, loss: Loss = this.compiled(where)): { x: Tensor<Float32Array | Uint8Array>; y: Int32Array | Float32Array } {
     this.checkReady(where);
-    const xt = asInput(where, 'x', x, this.inputSize);
+    const xt = this.input(where, x);
     const yd = loss.labels ? asClassTargets(where, 'y', y, xt.rows, this.outputSize, loss.soft) : asTargets(where, 'y', y, xt.rows, this.outputSize);
     return { x: xt, y: yd };
   }
@@ -352,6 +363,19 @@ export class Model {
   /** A Meter for the compiled loss and metrics (sst: the targets' total sum of squares, for R²). */
   meter(sst: number, from?: MeterSums): Meter {
     return new Meter(this.engine, this.loss!, this.compiledMetrics.names, this.outputSize, sst, from, this.compiledMetrics.custom);
+  }
+  /**
+   * x as rows of inputSize values: flat [n, inputSize], or [n, ...inputShape]. For an image model a
+   * tensor of another layout with the same size (NCHW [n, 1, 28, 28] is fine, [n, 3, 32, 32] for
+   * [32, 32, 3] is not) is refused: only sizes-1 axes may differ.
+   */
+  private input(where: string, x: unknown): Tensor<Float32Array | Uint8Array> {
+    const xt = asInput(where, 'x', x, this.inputSize);
+    const squeeze = (s: readonly number[]) => s.filter((d) => d !== 1).join('×');
+    if (this.inputShape.length === 3 && xt.shape.length > 2 && squeeze(xt.shape.slice(1)) !== squeeze(this.inputShape)) {
+      throw new ShapeError(`${where}: x has shape ${show([...xt.shape])}; this model takes [n, ${this.inputShape.join(', ')}] (channels last) or flat [n, ${this.inputSize}]`);
+    }
+    return xt;
   }
   private compiled(where: string): Loss {
     this.alive(where);
@@ -522,7 +546,7 @@ export class Model {
     this.alive(where);
     checkKeys(where, opts, ['batchSize']);
     const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 256, 1, 2 ** 31 - 1);
-    const xt = asInput(where, 'x', x, this.inputSize);
+    const xt = this.input(where, x);
     this.checkReady(where);
     const e = this.engine, N = this.outputSize, bs = Math.min(batchSize, xt.rows);
     const out = new type(xt.rows * cols);
@@ -655,15 +679,15 @@ export class Model {
     const rows: [string, string, string][] = [];
     walkLayers(this.layers, (l, depth) => {
       const n = l.params().reduce((s, p) => s + p.size, 0);
-      rows.push([`${'  '.repeat(depth)}${l.name} (${l.type})`, `[null, ${l.outputSize}]`, String(n)]);
+      rows.push([`${'  '.repeat(depth)}${l.name} (${l.type})`, `[null, ${(this.outputShapes.get(l) ?? [l.outputSize]).join(', ')}]`, String(n)]);
     });
-    let w0 = 24;
-    for (const r of rows) w0 = Math.max(w0, r[0].length);
-    const w = [w0 + 2, 16, 10];
+    let w0 = 24, w1 = 14;
+    for (const r of rows) [w0, w1] = [Math.max(w0, r[0].length), Math.max(w1, r[1].length)];
+    const w = [w0 + 2, w1 + 2, 10];
     const line = '─'.repeat(w[0] + w[1] + w[2]);
     const fmt = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('');
     const out = [
-      `Model: "${this.name}"  input [null, ${this.inputSize}]`, line, fmt(['Layer (type)', 'Output shape', 'Params']), line,
+      `Model: "${this.name}"  input [null, ${this.inputShape.join(', ')}]`, line, fmt(['Layer (type)', 'Output shape', 'Params']), line,
       ...rows.map(fmt), line,
       `Total params: ${this.totalSize.toLocaleString('en-US')}`,
       `Trainable params: ${this.trainableSize.toLocaleString('en-US')}`,

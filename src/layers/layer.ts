@@ -73,6 +73,24 @@ export interface Builder {
   checkIdle(where: string): void;
   /** The layer being built (set by Chain.build; parameters are named after it). */
   layer?: Layer;
+  /** The shape of that layer's input, per sample: [H, W, C] for an image, [n] for features (set by Chain.build). */
+  inputShape: readonly number[];
+  /** The model's inputShape: a dense layer takes it flattened; after a conv or pooling layer it needs nn.flatten(). */
+  readonly modelInputShape: readonly number[];
+  /** The output shape of every layer built so far (Chain.build records them; summary prints them). */
+  readonly shapes: Map<Layer, readonly number[]>;
+}
+
+/** An image shape [H, W, C] (channels last, as Keras and TF.js). */
+export const isImage = (s: readonly number[]): boolean => s.length === 3;
+/** 4×4×16 */
+export const shapeText = (s: readonly number[]): string => s.join('×');
+/**
+ * Keras's axis −1 for per-feature layers (batch norm): on an image [H, W, C], C features over
+ * batch·H·W rows; otherwise every value of a sample is a feature. Returns [features, rows per sample].
+ */
+export function featureAxis(s: readonly number[], size: number): [number, number] {
+  return isImage(s) ? [s[2], size / s[2]] : [size, 1];
 }
 
 /** What a layer's float64 reference backward returns: dx and a gradient per trainable parameter. */
@@ -83,6 +101,8 @@ export interface Layer {
   name: string;
   inputSize: number;
   outputSize: number;
+  /** Set in build by layers that change the shape (dense, conv, pooling, flatten); the others keep their input's. */
+  readonly outputShape?: readonly number[];
   build(b: Builder, inputSize: number): number;
   /** (Re)allocates activation buffers for up to `batch` rows. */
   reserve(e: Engine, batch: number): void;

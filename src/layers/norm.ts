@@ -2,7 +2,7 @@
 import { batchnormBwdRef, batchnormInferRef, batchnormTrainRef, layernormBwdRef, layernormFwdRef } from '../reference.js';
 import { checkRange } from '../validate.js';
 import type { Engine } from '../wasm.js';
-import { Buffers, checkKeys, checkName, type Builder, type Layer, type ParamRef, type RefGrads } from './layer.js';
+import { Buffers, checkKeys, checkName, featureAxis, type Builder, type Layer, type ParamRef, type RefGrads } from './layer.js';
 
 /** nn.dropout(rate): inverted dropout in training (mask from the model's seeded PRNG), identity at inference. */
 export class Dropout implements Layer {
@@ -58,7 +58,7 @@ export class Dropout implements Layer {
 interface NormOptions { eps?: number; name?: string }
 
 /**
- * nn.batchNorm({ momentum, eps }): per-feature batch statistics in training, running statistics
+ * nn.batchNorm({ momentum, eps }): per-feature (per-channel after a conv) batch statistics in training, running statistics
  * at inference (Keras defaults: momentum 0.99, eps 1e-3); learned scale γ and shift β.
  */
 export class BatchNorm implements Layer {
@@ -79,32 +79,38 @@ export class BatchNorm implements Layer {
     this.eps = checkRange('batchNorm', 'eps', opts.eps ?? 1e-3, Number.MIN_VALUE, 1, false);
     this.name = checkName('batchNorm', opts.name) ?? '';
   }
+  /** Features normalised (channels on an image) and rows per sample (H·W on an image, else 1). */
+  private features = 0; private perSample = 1;
   build(b: Builder, n: number): number {
     this.inputSize = this.outputSize = n;
-    this.gamma = b.param('gamma', [n], 'ones');
-    this.beta = b.param('beta', [n], 'zeros');
-    this.runMean = b.param('movingMean', [n], 'zeros', { trainable: false });
-    this.runVar = b.param('movingVariance', [n], 'ones', { trainable: false });
+    // On an image [H, W, C] the statistics are per channel, over batch·H·W rows (Keras axis −1).
+    [this.features, this.perSample] = featureAxis(b.inputShape, n);
+    const c = this.features;
+    this.gamma = b.param('gamma', [c], 'ones');
+    this.beta = b.param('beta', [c], 'zeros');
+    this.runMean = b.param('movingMean', [c], 'zeros', { trainable: false });
+    this.runVar = b.param('movingVariance', [c], 'ones', { trainable: false });
     return n;
   }
   reserve(e: Engine, batch: number): void {
     this.e = e;
-    const n = this.inputSize;
-    const p = this.bufs.reserve(e, batch, (m) => [m * n, m * n, m * n, n, n]);
+    const n = this.inputSize, c = this.features;
+    const p = this.bufs.reserve(e, batch, (m) => [m * n, m * n, m * n, c, c]);
     if (p) [this.y, this.xhat, this.dx, this.mean, this.invstd] = p;
   }
   forward(x: number, batch: number, training: boolean): number {
-    const k = this.e!.k, n = this.inputSize;
+    const k = this.e!.k, c = this.features, M = batch * this.perSample;
     if (training) {
       k.f32_batchnorm_fwd_train(this.y, this.xhat, this.mean, this.invstd, x, this.gamma.ptr, this.beta.ptr,
-        this.runMean.ptr, this.runVar.ptr, batch, n, this.momentum, this.eps);
+        this.runMean.ptr, this.runVar.ptr, M, c, this.momentum, this.eps);
     } else {
-      k.f32_batchnorm_fwd_infer(this.y, x, this.gamma.ptr, this.beta.ptr, this.runMean.ptr, this.runVar.ptr, batch, n, this.eps);
+      k.f32_batchnorm_fwd_infer(this.y, x, this.gamma.ptr, this.beta.ptr, this.runMean.ptr, this.runVar.ptr, M, c, this.eps);
     }
     return this.y;
   }
   backward(dy: number, batch: number, needDx: boolean): number {
-    this.e!.k.f32_batchnorm_bwd(this.dx, this.gamma.grad, this.beta.grad, dy, this.xhat, this.invstd, this.gamma.ptr, batch, this.inputSize);
+    this.e!.k.f32_batchnorm_bwd(this.dx, this.gamma.grad, this.beta.grad, dy, this.xhat, this.invstd, this.gamma.ptr,
+      batch * this.perSample, this.features);
     return needDx ? this.dx : 0;
   }
   activityPenalty(): number { return 0; }
@@ -112,7 +118,7 @@ export class BatchNorm implements Layer {
   config(): Record<string, unknown> { return { momentum: this.momentum, eps: this.eps }; }
   /** Training: batch statistics (the running ones are read, not updated). Inference: running statistics, no backward. */
   refForward(x: Float64Array, batch: number, training: boolean, read: (p: ParamRef) => Float64Array): Float64Array {
-    const n = this.inputSize, args = [read(this.gamma), read(this.beta), read(this.runMean), read(this.runVar), batch, n] as const;
+    const args = [read(this.gamma), read(this.beta), read(this.runMean), read(this.runVar), batch * this.perSample, this.features] as const;
     if (!training) {
       this.ref = undefined;
       return batchnormInferRef(x, ...args, this.eps);
@@ -123,7 +129,7 @@ export class BatchNorm implements Layer {
   }
   refBackward(dy: Float64Array, batch: number, read: (p: ParamRef) => Float64Array): RefGrads {
     if (!this.ref) throw new Error('batchNorm.refBackward: needs a training-mode refForward first');
-    const { dx, dgamma, dbeta } = batchnormBwdRef(dy, this.ref.xhat, this.ref.invstd, read(this.gamma), batch, this.inputSize);
+    const { dx, dgamma, dbeta } = batchnormBwdRef(dy, this.ref.xhat, this.ref.invstd, read(this.gamma), batch * this.perSample, this.features);
     return { dx, grads: new Map([[this.gamma, dgamma], [this.beta, dbeta]]) };
   }
   dispose(): void { this.bufs.dispose(); }

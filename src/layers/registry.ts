@@ -7,6 +7,7 @@ import type { Layer } from './layer.js';
 import { BatchNorm, Dropout, LayerNorm } from './norm.js';
 import { Normalization, Rescaling } from './preprocess.js';
 import { Residual } from './residual.js';
+import { AvgPool2D, Conv2D, Flatten, GlobalAveragePooling2D, MaxPool2D } from './conv.js';
 
 /** Rebuilds nested layers from the configs stored under `key` (the caller checks and names the path). */
 export type NestedFromConfig = (key: string, configs: unknown) => Layer[];
@@ -28,6 +29,11 @@ export const LAYER_TYPES: ReadonlyMap<string, LayerKind> = new Map<string, Layer
   ['layerNorm', { fromConfig: (c) => new LayerNorm(c) }],
   ['normalization', { fromConfig: (c) => new Normalization(c) }],
   ['rescaling', { fromConfig: ({ scale, offset, ...rest }) => new Rescaling(scale as number, offset as number, rest) }],
+  ['conv2d', { fromConfig: ({ filters, ...rest }) => new Conv2D(filters as number, rest as never) }],
+  ['maxPool2d', { fromConfig: (c) => new MaxPool2D(c) }],
+  ['avgPool2d', { fromConfig: (c) => new AvgPool2D(c) }],
+  ['globalAveragePooling2d', { fromConfig: (c) => new GlobalAveragePooling2D(c) }],
+  ['flatten', { fromConfig: (c) => new Flatten(c) }],
   ['residual', {
     fromConfig: ({ layers, ...rest }, nested) => new Residual(nested('layers', layers), rest),
     children: (l) => (l as Residual).inner.layers,

@@ -1,7 +1,7 @@
 // Layer stacks: the chain shared by Sequential and residual blocks, and nn.residual (y = x + f(x)).
 import { ShapeError } from '../errors.js';
 import type { Engine } from '../wasm.js';
-import { Buffers, checkKeys, checkName, type Builder, type Layer, type ParamRef, type RefGrads } from './layer.js';
+import { Buffers, checkKeys, checkName, shapeText, type Builder, type Layer, type ParamRef, type RefGrads } from './layer.js';
 
 /** Layers applied in order; backward in reverse. */
 export class Chain {
@@ -10,10 +10,13 @@ export class Chain {
     let n = inputSize;
     for (const l of this.layers) {
       if (typeof (l as Partial<Layer>)?.build !== 'function') throw new ShapeError(`${where}: ${String(l)} is not a layer (use nn.dense(...), nn.dropout(...), …)`);
-      const outer = b.layer;
+      const outer = b.layer, shape = b.inputShape;
       b.layer = l;
-      n = l.build(b, n);
+      const m = l.build(b, n);
       b.layer = outer;
+      b.inputShape = l.outputShape ?? (m === n ? shape : [m]);
+      b.shapes.set(l, b.inputShape);
+      n = m;
     }
     return n;
   }
@@ -63,8 +66,12 @@ export class Residual implements Layer {
     this.name = checkName('residual', opts.name) ?? '';
   }
   build(b: Builder, n: number): number {
+    const shape = b.inputShape;
     const out = this.inner.build(b, n, 'residual');
     if (out !== n) throw new ShapeError(`residual: the block maps ${n} features to ${out}; y = x + f(x) needs f to keep ${n}`);
+    if (shapeText(b.inputShape) !== shapeText(shape)) {
+      throw new ShapeError(`residual: the block maps ${shapeText(shape)} to ${shapeText(b.inputShape)}; y = x + f(x) needs f to keep the shape`);
+    }
     this.inputSize = this.outputSize = n;
     return n;
   }
