@@ -96,6 +96,11 @@ export class Meter {
     b.pred = pred; b.target = target; b.rows = rows;
     for (const k of this.need) s[k] += SUMS[k](b);
   }
+  /** Adds a step's slices of rows: each slice's outputs against its rows of the targets at `target`. */
+  addStep(r: { slices: readonly { row0: number; rows: number; pred: number; loss: number; correct: number }[] }, target: number): void {
+    const width = this.loss.labels ? 1 : this.N;
+    for (const s of r.slices) this.add(s.pred, target + s.row0 * width * 4, s.rows, s.loss, s.correct);
+  }
   logs(prefix = ''): Logs {
     const key = (k: string) => (prefix ? prefix + k[0].toUpperCase() + k.slice(1) : k);
     const out: Logs = { [key('loss')]: this.s.loss / this.s.n };
