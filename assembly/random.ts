@@ -6,7 +6,7 @@
 // Every kernel here is integer arithmetic plus IEEE f32/f64 operations in a fixed order (no
 // relaxed FMA, no lane-order-dependent reductions, host Math never used), so all three builds
 // produce the same bits for the same seed. Each kernel loads the state, advances it once per draw
-// and stores it back.
+// and stores it back — except dropout, whose per-row streams read the state without advancing it.
 import { OP_MUL, map2 } from './simd';
 
 // Working copy of the state while a kernel runs (module globals: one set per instance/thread).

@@ -77,6 +77,8 @@ export class Model {
   readonly slice: StepSlice;
   /** The data-parallel step, with threads > 1. */
   private parallel?: Parallel;
+  /** The worker pool of a model with threads > 1 (for diagnostics). */
+  get threadPool(): ThreadPool | undefined { return this.parallel?.pool; }
   loss?: Loss;
   optimizer?: Optimizer;
   metrics: MetricName[] = [];

@@ -320,9 +320,9 @@ export class ThreadPool {
     }
     const failed = Atomics.load(i32, FAILED);
     if (!stuck && !failed && !Atomics.load(i32, ABORT)) return;
+    const msg = failed >= 2 ? receiveMessageOnPort(this.w[failed - 2].port!)?.message : undefined;
     this.recover();
     if (stuck) throw new SimdnnError(stuck);
-    const msg = failed >= 2 ? receiveMessageOnPort(this.w[failed - 2].port!)?.message : undefined;
     throw new SimdnnError(`ThreadPool: thread ${failed - 1} failed during the step${msg ? `: ${String(msg).split('\n')[0]}` : ''}`);
   }
 
@@ -333,8 +333,12 @@ export class ThreadPool {
   private watchdog(T: number, t0: number): (mine?: number) => void {
     const i32 = this.i32;
     const beats = new Int32Array(T), since = new Float64Array(T).fill(t0);
-    return (mine = performance.now() - t0) => {
-      const now = performance.now(), limit = Math.max(2000, 50 * mine);
+    let firstWait = 0;
+    return (mine) => {
+      const now = performance.now();
+      // This thread's own work so far: up to the first wait, if it is waiting at a barrier.
+      if (mine === undefined) mine = (firstWait ||= now) - t0;
+      const limit = Math.max(2000, 50 * mine);
       if (Atomics.load(i32, FAILED) || Atomics.load(i32, ABORT)) throw new Stuck('');
       for (let t = 1; t < T; t++) {
         const hb = Atomics.load(i32, HB + t);
