@@ -20,10 +20,10 @@ export { f32_colsum_add, f32_sumsq, f32_l1l2_penalty, f32_count_nonfinite } from
 export { f32_add, f32_add_inplace, f32_scale, f32_fill } from './simd';
 export {
   rng_seed, rng_next_u32, f32_fill_uniform, f32_fill_normal, i32_permutation, i32_sample,
-  f32_dropout_fwd, f32_dropout_bwd,
+  f32_dropout_rows_fwd, f32_dropout_bwd,
 } from './random';
 export {
-  f32_batchnorm_fwd_train, f32_batchnorm_fwd_infer, f32_batchnorm_bwd,
+  f64_batchnorm_stats, f32_batchnorm_fwd_train, f32_batchnorm_fwd_infer, f64_batchnorm_bwd_sums, f32_batchnorm_bwd,
   f32_layernorm_fwd, f32_layernorm_bwd, f32_activity_grad,
   f32_col_affine_fwd, f32_col_affine_bwd, f32_inv_std,
 } from './norm';

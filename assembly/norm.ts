@@ -4,63 +4,69 @@
 //
 // Layout: x is M×N row-major, rows are samples, features along N. Parameter gradients
 // (dgamma, dbeta) and dy of f32_activity_grad are ADDED into (+=, DESIGN §1); input gradients dx
-// are WRITTEN. Reductions run in f32 (two passes for the variance); SIMD builds sum in a different
-// order than the scalar build, so results agree to rounding, not bit for bit.
+// are WRITTEN. Batch-norm statistics are f64 sums per slice of rows (see below); layer-norm
+// reductions run in f32 (two passes for the variance). SIMD builds sum in a different order than
+// the scalar build, so results agree to rounding, not bit for bit.
 import { f32_colsum_add, row_sum, row_sumsq_dev } from './reduce';
 import { hsum, vsign } from './simd';
 
 // ---- batch norm ----------------------------------------------------------------------------
 
-// Training forward. Written: mean (N), invstd (N) = 1/√(var + eps) with the biased batch variance,
-// xhat (M×N) = (x − mean)·invstd, out (M×N) = gamma·xhat + beta. Updated in place:
+// Batch statistics are made of per-slice sums so that threads, each holding a slice of the batch
+// rows, can share them (DESIGN §7): each slice writes its sums into its block of `parts`, a
+// barrier follows, and every slice then reads all T blocks, summed in block order (the same bits
+// in every thread; a fixed thread count is reproducible). Sums are f64: E[x²] − mean² does not
+// cancel at f32 data in double precision. One slice (T = 1) is the single-thread case.
+
+// part (2N f64) written: Σ_i x[i][j] for j < N, then Σ_i x[i][j]².
+export function f64_batchnorm_stats(part: usize, x: usize, M: i32, N: i32): void {
+  const n2 = <usize>N << 3;
+  memory.fill(part, 0, n2 << 1);
+  for (let i = 0; i < M; i++) {
+    const xr = x + (<usize>i * <usize>N << 2);
+    for (let j = 0; j < N; j++) {
+      const v = <f64>load<f32>(xr + (<usize>j << 2));
+      const o = part + (<usize>j << 3);
+      store<f64>(o, load<f64>(o) + v);
+      store<f64>(o + n2, load<f64>(o + n2) + v * v);
+    }
+  }
+}
+
+// Training forward of one slice of M rows, from the T slices' statistics (parts: T blocks of
+// 2N f64 as f64_batchnorm_stats writes them; total = rows over all slices). Written: mean (N),
+// invstd (N) = 1/√(var + eps) with the biased batch variance, xhat (M×N) = (x − mean)·invstd,
+// out (M×N) = gamma·xhat + beta. When `running` ≠ 0 (one slice does it), updated in place:
 // runMean = momentum·runMean + (1 − momentum)·mean, runVar likewise with the UNBIASED variance
-// var·M/(M − 1). out may alias x.
-// NOTE: for M = 1 the unbiased variance is undefined; the biased one (0) is used, so nothing is NaN
-// and invstd = 1/√eps (xhat = 0, out = beta).
+// var·total/(total − 1). out may alias x.
+// NOTE: for total = 1 the unbiased variance is undefined; the biased one (0) is used, so nothing
+// is NaN and invstd = 1/√eps (xhat = 0, out = beta).
 export function f32_batchnorm_fwd_train(out: usize, xhat: usize, mean: usize, invstd: usize, x: usize,
                                         gamma: usize, beta: usize, runMean: usize, runVar: usize,
-                                        M: i32, N: i32, momentum: f32, eps: f32): void {
-  if (M <= 0 || N <= 0) return;
+                                        M: i32, N: i32, momentum: f32, eps: f32,
+                                        parts: usize, T: i32, total: i32, running: i32): void {
+  if (N <= 0 || total <= 0) return;
+  const n2 = <usize>N << 3, block = n2 << 1;
+  const invT: f64 = 1.0 / <f64>total;
+  const unbias: f64 = total > 1 ? <f64>total / <f64>(total - 1) : 1;
+  for (let j = 0; j < N; j++) {
+    let s: f64 = 0, ss: f64 = 0;
+    for (let t = 0; t < T; t++) {
+      const o = parts + <usize>t * block + (<usize>j << 3);
+      s += load<f64>(o);
+      ss += load<f64>(o + n2);
+    }
+    const mu = s * invT;
+    const v = Math.max(ss * invT - mu * mu, 0);
+    const o = <usize>j << 2;
+    store<f32>(mean + o, <f32>mu);
+    store<f32>(invstd + o, <f32>(1.0 / Math.sqrt(v + <f64>eps)));
+    if (running) {
+      store<f32>(runMean + o, momentum * load<f32>(runMean + o) + (1 - momentum) * <f32>mu);
+      store<f32>(runVar + o, momentum * load<f32>(runVar + o) + (1 - momentum) * <f32>(v * unbias));
+    }
+  }
   const rowBytes = <usize>N << 2;
-  // Pass 1: column sums into mean.
-  memory.fill(mean, 0, rowBytes);
-  f32_colsum_add(mean, x, M, N);
-  const invM: f32 = <f32>1 / <f32>M;
-  for (let j = 0; j < N; j++) {
-    const o = <usize>j << 2;
-    store<f32>(mean + o, load<f32>(mean + o) * invM);
-  }
-  // Pass 2: Σ (x − mean)² into invstd.
-  memory.fill(invstd, 0, rowBytes);
-  for (let i = 0; i < M; i++) {
-    const xr = x + <usize>i * rowBytes;
-    let j = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; j + 4 <= N; j += 4) {
-        const o = <usize>j << 2;
-        const d = f32x4.sub(v128.load(xr + o), v128.load(mean + o));
-        v128.store(invstd + o, f32x4.add(v128.load(invstd + o), f32x4.mul(d, d)));
-      }
-    }
-    for (; j < N; j++) {
-      const o = <usize>j << 2;
-      const d = load<f32>(xr + o) - load<f32>(mean + o);
-      store<f32>(invstd + o, load<f32>(invstd + o) + d * d);
-    }
-  }
-  // Per column: running statistics, then invstd.
-  const unbias: f32 = M > 1 ? <f32>M / <f32>(M - 1) : 1;
-  const keep = momentum;
-  const take: f32 = 1 - momentum;
-  for (let j = 0; j < N; j++) {
-    const o = <usize>j << 2;
-    const ss = load<f32>(invstd + o);
-    const v = ss * invM;
-    store<f32>(runMean + o, keep * load<f32>(runMean + o) + take * load<f32>(mean + o));
-    store<f32>(runVar + o, keep * load<f32>(runVar + o) + take * (v * unbias));
-    store<f32>(invstd + o, <f32>1 / Mathf.sqrt(v + eps));
-  }
-  // Pass 3: xhat and out.
   for (let i = 0; i < M; i++) {
     const off = <usize>i * rowBytes;
     const xr = x + off, hr = xhat + off, or = out + off;
@@ -110,87 +116,67 @@ export function f32_batchnorm_fwd_infer(out: usize, x: usize, gamma: usize, beta
   }
 }
 
-// Backward of the training forward. Added: dgamma[j] += Σ_i dy·xhat, dbeta[j] += Σ_i dy.
-// Written: dx = (invstd·gamma/M)·(M·dy − Σ_i dy − xhat·Σ_i dy·xhat). dx may alias dy.
-// NOTE: the batch mean and variance depend on every row, hence the two column sums. Columns are
-// processed in blocks of 8 (4 in the tail) whose sums stay in registers: one pass over the rows
-// for the sums, a second (over the same, now cached, lines) for dx; no scratch memory.
-export function f32_batchnorm_bwd(dx: usize, dgamma: usize, dbeta: usize, dy: usize, xhat: usize,
-                                  invstd: usize, gamma: usize, M: i32, N: i32): void {
-  if (M <= 0 || N <= 0) return;
-  const rowBytes = <usize>N << 2;
-  const fM: f32 = <f32>M;
-  const invM: f32 = <f32>1 / fM;
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vM = f32x4.splat(fM);
-    const vinvM = f32x4.splat(invM);
-    for (; j + 8 <= N; j += 8) {
-      const o = <usize>j << 2;
-      let sdy0 = f32x4.splat(0), sdy1 = f32x4.splat(0);
-      let sdh0 = f32x4.splat(0), sdh1 = f32x4.splat(0);
-      let p = o;
-      for (let i = 0; i < M; i++) {
-        const g0 = v128.load(dy + p), g1 = v128.load(dy + p, 16);
-        sdy0 = f32x4.add(sdy0, g0);
-        sdy1 = f32x4.add(sdy1, g1);
-        sdh0 = f32x4.add(sdh0, f32x4.mul(g0, v128.load(xhat + p)));
-        sdh1 = f32x4.add(sdh1, f32x4.mul(g1, v128.load(xhat + p, 16)));
-        p += rowBytes;
-      }
-      v128.store(dbeta + o, f32x4.add(v128.load(dbeta + o), sdy0));
-      v128.store(dbeta + o, f32x4.add(v128.load(dbeta + o, 16), sdy1), 16);
-      v128.store(dgamma + o, f32x4.add(v128.load(dgamma + o), sdh0));
-      v128.store(dgamma + o, f32x4.add(v128.load(dgamma + o, 16), sdh1), 16);
-      const c0 = f32x4.mul(f32x4.mul(v128.load(invstd + o), v128.load(gamma + o)), vinvM);
-      const c1 = f32x4.mul(f32x4.mul(v128.load(invstd + o, 16), v128.load(gamma + o, 16)), vinvM);
-      p = o;
-      for (let i = 0; i < M; i++) {
-        const t0 = f32x4.sub(f32x4.sub(f32x4.mul(vM, v128.load(dy + p)), sdy0), f32x4.mul(v128.load(xhat + p), sdh0));
-        const t1 = f32x4.sub(f32x4.sub(f32x4.mul(vM, v128.load(dy + p, 16)), sdy1), f32x4.mul(v128.load(xhat + p, 16), sdh1));
-        v128.store(dx + p, f32x4.mul(c0, t0));
-        v128.store(dx + p, f32x4.mul(c1, t1), 16);
-        p += rowBytes;
-      }
-    }
-    for (; j + 4 <= N; j += 4) {
-      const o = <usize>j << 2;
-      let sdy = f32x4.splat(0), sdh = f32x4.splat(0);
-      let p = o;
-      for (let i = 0; i < M; i++) {
-        const g = v128.load(dy + p);
-        sdy = f32x4.add(sdy, g);
-        sdh = f32x4.add(sdh, f32x4.mul(g, v128.load(xhat + p)));
-        p += rowBytes;
-      }
-      v128.store(dbeta + o, f32x4.add(v128.load(dbeta + o), sdy));
-      v128.store(dgamma + o, f32x4.add(v128.load(dgamma + o), sdh));
-      const c = f32x4.mul(f32x4.mul(v128.load(invstd + o), v128.load(gamma + o)), vinvM);
-      p = o;
-      for (let i = 0; i < M; i++) {
-        const t = f32x4.sub(f32x4.sub(f32x4.mul(vM, v128.load(dy + p)), sdy), f32x4.mul(v128.load(xhat + p), sdh));
-        v128.store(dx + p, f32x4.mul(c, t));
-        p += rowBytes;
-      }
+// Backward, in the same two halves. f64_batchnorm_bwd_sums: part (2N f64) written with this
+// slice's Σ_i dy and Σ_i dy·xhat; the slice's share ADDED: dbeta[j] += Σ_i dy, dgamma[j] += Σ_i
+// dy·xhat (threads add into their own gradient buffers, reduced later).
+export function f64_batchnorm_bwd_sums(part: usize, dgamma: usize, dbeta: usize, dy: usize, xhat: usize,
+                                       M: i32, N: i32): void {
+  const n2 = <usize>N << 3;
+  memory.fill(part, 0, n2 << 1);
+  for (let i = 0; i < M; i++) {
+    const off = <usize>i * <usize>N << 2;
+    for (let j = 0; j < N; j++) {
+      const g = <f64>load<f32>(dy + off + (<usize>j << 2));
+      const o = part + (<usize>j << 3);
+      store<f64>(o, load<f64>(o) + g);
+      store<f64>(o + n2, load<f64>(o + n2) + g * <f64>load<f32>(xhat + off + (<usize>j << 2)));
     }
   }
-  for (; j < N; j++) {
-    const o = <usize>j << 2;
-    let sdy: f32 = 0, sdh: f32 = 0;
-    let p = o;
-    for (let i = 0; i < M; i++) {
-      const g = load<f32>(dy + p);
-      sdy += g;
-      sdh += g * load<f32>(xhat + p);
-      p += rowBytes;
+  for (let j = 0; j < N; j++) {
+    const o = <usize>j << 2, p = part + (<usize>j << 3);
+    store<f32>(dbeta + o, load<f32>(dbeta + o) + <f32>load<f64>(p));
+    store<f32>(dgamma + o, load<f32>(dgamma + o) + <f32>load<f64>(p + n2));
+  }
+}
+
+// dx (M×N) of one slice, written, from the T slices' sums (parts as f64_batchnorm_bwd_sums writes
+// them; total = rows over all slices): dx = (invstd·gamma/total)·(total·dy − Σdy − xhat·Σdy·xhat).
+// dx may alias dy. scratch (2N f32) receives the summed Σdy, Σdy·xhat.
+// NOTE: the batch mean and variance depend on every row of every slice, hence the two sums.
+export function f32_batchnorm_bwd(dx: usize, dy: usize, xhat: usize, invstd: usize, gamma: usize, M: i32, N: i32,
+                                  parts: usize, T: i32, total: i32, scratch: usize): void {
+  if (N <= 0 || total <= 0) return;
+  const n2 = <usize>N << 3, block = n2 << 1, rowBytes = <usize>N << 2;
+  const fT: f32 = <f32>total;
+  const invT: f32 = <f32>1 / fT;
+  for (let j = 0; j < N; j++) {
+    let s: f64 = 0, sh: f64 = 0;
+    for (let t = 0; t < T; t++) {
+      const o = parts + <usize>t * block + (<usize>j << 3);
+      s += load<f64>(o);
+      sh += load<f64>(o + n2);
     }
-    store<f32>(dbeta + o, load<f32>(dbeta + o) + sdy);
-    store<f32>(dgamma + o, load<f32>(dgamma + o) + sdh);
-    const c = load<f32>(invstd + o) * load<f32>(gamma + o) * invM;
-    p = o;
-    for (let i = 0; i < M; i++) {
-      store<f32>(dx + p, c * (fM * load<f32>(dy + p) - sdy - load<f32>(xhat + p) * sdh));
-      p += rowBytes;
+    store<f32>(scratch + (<usize>j << 2), <f32>s);
+    store<f32>(scratch + rowBytes + (<usize>j << 2), <f32>sh);
+  }
+  const sdyp = scratch, sdhp = scratch + rowBytes;
+  for (let i = 0; i < M; i++) {
+    const off = <usize>i * rowBytes;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vT = f32x4.splat(fT), vinv = f32x4.splat(invT);
+      for (; j + 4 <= N; j += 4) {
+        const o = <usize>j << 2;
+        const c = f32x4.mul(f32x4.mul(v128.load(invstd + o), v128.load(gamma + o)), vinv);
+        const t = f32x4.sub(f32x4.sub(f32x4.mul(vT, v128.load(dy + off + o)), v128.load(sdyp + o)),
+          f32x4.mul(v128.load(xhat + off + o), v128.load(sdhp + o)));
+        v128.store(dx + off + o, f32x4.mul(c, t));
+      }
+    }
+    for (; j < N; j++) {
+      const o = <usize>j << 2;
+      const c = load<f32>(invstd + o) * load<f32>(gamma + o) * invT;
+      store<f32>(dx + off + o, c * (fT * load<f32>(dy + off + o) - load<f32>(sdyp + o) - load<f32>(xhat + off + o) * load<f32>(sdhp + o)));
     }
   }
 }

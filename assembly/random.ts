@@ -6,7 +6,7 @@
 // Every kernel here is integer arithmetic plus IEEE f32/f64 operations in a fixed order (no
 // relaxed FMA, no lane-order-dependent reductions, host Math never used), so all three builds
 // produce the same bits for the same seed. Each kernel loads the state, advances it once per draw
-// and stores it back.
+// and stores it back — except dropout, whose per-row streams read the state without advancing it.
 import { OP_MUL, map2 } from './simd';
 
 // Working copy of the state while a kernel runs (module globals: one set per instance/thread).
@@ -163,10 +163,14 @@ export function i32_sample(out: usize, n: i32, range: i32, state: usize): void {
   store_state(state);
 }
 
-// Inverted dropout: mask[i] (f32) written, 1/(1 − rate) if kept (probability 1 − rate) else 0;
-// out[i] = x[i]·mask[i] written. out may alias x. rate ≤ 0 keeps all (mask 1), rate ≥ 1 drops all.
-// NOTE: keep ⇔ draw ≥ ⌈rate·2³²⌉, so P(keep) = 1 − rate up to 2⁻³²; one draw per element.
-export function f32_dropout_fwd(out: usize, mask: usize, x: usize, n: i32, rate: f32, state: usize): void {
+// Inverted dropout with one stream per row (DESIGN §7: a row's mask does not depend on which
+// thread runs it). Rows are global rows row0 … row0 + M − 1 of the batch; element (r, j) is kept
+// iff u32(r, j) ≥ ⌈rate·2³²⌉, where u32 is the top half of splitmix64 over a counter keyed by the
+// model's PRNG state, `salt` (one per dropout layer) and r. The state is READ, not advanced: the
+// facade advances it once per training step. mask (M×N, f32) = 1/(1 − rate) if kept else 0 and
+// out = x·mask, written; out may alias x. rate ≤ 0 keeps all, rate ≥ 1 drops all.
+export function f32_dropout_rows_fwd(out: usize, mask: usize, x: usize, M: i32, N: i32, rate: f32,
+                                     state: usize, row0: i32, salt: i32): void {
   let thr: u64 = 0;
   let scale: f32 = 1;
   if (rate >= 1) {
@@ -176,14 +180,19 @@ export function f32_dropout_fwd(out: usize, mask: usize, x: usize, n: i32, rate:
     thr = <u64>Math.ceil(<f64>rate * 4294967296.0);
     scale = <f32>(1.0 / (1.0 - <f64>rate));
   }
-  load_state(state);
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
-    const m: f32 = <u64>next() >= thr ? scale : 0;
-    store<f32>(mask + o, m);
-    store<f32>(out + o, load<f32>(x + o) * m);
+  const key = splitmix64(load<u64>(state) ^ rotl<u64>(load<u64>(state, 8), 29) ^ (<u64><u32>salt << 32));
+  const g: u64 = 0x9e3779b97f4a7c15;
+  for (let i = 0; i < M; i++) {
+    let c = splitmix64(key ^ (<u64><u32>(row0 + i) * 0xd1b54a32d192ed03));
+    const base = <usize>i * <usize>N << 2;
+    for (let j = 0; j < N; j++) {
+      c += g;
+      const o = base + (<usize>j << 2);
+      const m: f32 = (splitmix64(c) >> 32) >= thr ? scale : 0;
+      store<f32>(mask + o, m);
+      store<f32>(out + o, load<f32>(x + o) * m);
+    }
   }
-  store_state(state);
 }
 
 // dx[i] = dy[i]·mask[i] written (not added: dropout's input gradient has one consumer). dx may

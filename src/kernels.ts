@@ -124,20 +124,24 @@ export interface Kernels {
   i32_permutation(out: number, n: number, state: number): void;
   /** out (i32) = n uniform integers in [0, range), with replacement */
   i32_sample(out: number, n: number, range: number, state: number): void;
-  /** inverted dropout: mask = keep ? 1/(1 − rate) : 0, out = x·mask; out may alias x */
-  f32_dropout_fwd(out: number, mask: number, x: number, n: number, rate: number, state: number): void;
-  /** dx = dy·mask (written); dx may alias dy */
+  /** inverted dropout, one stream per global row row0 + i (state read, not advanced): mask = keep ? 1/(1 − rate) : 0, out = x·mask */
+  f32_dropout_rows_fwd(out: number, mask: number, x: number, M: number, N: number, rate: number, state: number, row0: number, salt: number): void;
   f32_dropout_bwd(dx: number, dy: number, mask: number, n: number): void;
   // norm (assembly/norm.ts): x is M×N, rows are samples; dgamma/dbeta added, dx written.
-  /** batch statistics per column; writes out, xhat, mean, invstd; updates runMean/runVar (unbiased var) */
+  /** one slice's batch statistics: part (2N f64) = Σ_i x, then Σ_i x² per column */
+  f64_batchnorm_stats(part: number, x: number, M: number, N: number): void;
+  /** from T slices' statistics (parts, total rows): writes out, xhat, mean, invstd of this slice; updates runMean/runVar (unbiased var) when running ≠ 0 */
   f32_batchnorm_fwd_train(out: number, xhat: number, mean: number, invstd: number, x: number, gamma: number, beta: number,
-                          runMean: number, runVar: number, M: number, N: number, momentum: number, eps: number): void;
+                          runMean: number, runVar: number, M: number, N: number, momentum: number, eps: number,
+                          parts: number, T: number, total: number, running: number): void;
   /** out = gamma·(x − runMean)/√(runVar + eps) + beta */
   f32_batchnorm_fwd_infer(out: number, x: number, gamma: number, beta: number, runMean: number, runVar: number,
                           M: number, N: number, eps: number): void;
-  /** dgamma += Σ dy·xhat, dbeta += Σ dy (per column); dx = (invstd·gamma/M)·(M·dy − Σdy − xhat·Σdy·xhat) */
-  f32_batchnorm_bwd(dx: number, dgamma: number, dbeta: number, dy: number, xhat: number, invstd: number, gamma: number,
-                    M: number, N: number): void;
+  /** one slice: part (2N f64) = Σ_i dy, Σ_i dy·xhat; dbeta += Σ dy, dgamma += Σ dy·xhat */
+  f64_batchnorm_bwd_sums(part: number, dgamma: number, dbeta: number, dy: number, xhat: number, M: number, N: number): void;
+  /** dx = (invstd·gamma/total)·(total·dy − Σdy − xhat·Σdy·xhat) from T slices' sums; scratch 2N f32 */
+  f32_batchnorm_bwd(dx: number, dy: number, xhat: number, invstd: number, gamma: number, M: number, N: number,
+                    parts: number, T: number, total: number, scratch: number): void;
   /** statistics per row; writes out, xhat (M×N) and invstd (M); gamma, beta per column */
   f32_layernorm_fwd(out: number, xhat: number, invstd: number, x: number, gamma: number, beta: number,
                     M: number, N: number, eps: number): void;

@@ -139,6 +139,11 @@ export class Meter {
       this.custom[m.name] += v * b.rows;
     }
   }
+  /** Adds a step's slices of rows: each slice's outputs against its rows of the targets at `target`. */
+  addStep(r: { slices: readonly { row0: number; rows: number; pred: number; loss: number; correct: number }[] }, buf: { y: number; soft: boolean }): void {
+    const width = this.loss.labels && !buf.soft ? 1 : this.N;
+    for (const s of r.slices) this.add(s.pred, buf.y + s.row0 * width * 4, s.rows, s.loss, s.correct, buf.soft);
+  }
   logs(prefix = ''): Logs {
     const key = (k: string) => (prefix ? prefix + k[0].toUpperCase() + k.slice(1) : k);
     const out: Logs = { [key('loss')]: this.s.loss / this.s.n };

@@ -5,9 +5,9 @@
 // loop over it (train.ts), files read and write it (io/), and neither is imported here.
 import { ConfigError, MemoryLimitError, ShapeError, StateError, show } from './errors.js';
 import { checkInt, checkKeys } from './validate.js';
-import { walkLayers, layerConfig } from './layers/registry.js';
+import { allLayers, walkLayers, layerConfig } from './layers/registry.js';
 import { Chain } from './layers/residual.js';
-import { INIT_NAMES, readF64, type Builder, type Init, type Layer, type ParamRef } from './layers/layer.js';
+import { INIT_NAMES, readF64, type StepSlice, type Builder, type Init, type Layer, type ParamRef } from './layers/layer.js';
 import { getLoss, sampleWeightArray, type Loss, type LossAlias, type LossName } from './losses.js';
 import { Meter, checkMetrics, type CustomMetric, type Logs, type MeterSums, type MetricAlias, type MetricName, type Metrics } from './metrics.js';
 import type { Optimizer, ParamArena } from './optimizers/types.js';
@@ -17,7 +17,8 @@ import { isRngState } from './random.js';
 import { StepBuffers, WasmData, sst } from './step.js';
 import { Tensor, asClassTargets, asInput, asTargets, type Input, type Target } from './tensor.js';
 import { engine as sharedEngine, type Engine } from './wasm.js';
-import { ThreadPool, serialGemm, type GemmRunner } from './threads.js';
+import { ThreadPool, checkThreads, serialGemm, type GemmRunner } from './threads.js';
+import { Parallel, sliceRows, type Slice } from './parallel.js';
 import { ACT } from './kernels.js';
 
 export interface SequentialConfig {
@@ -31,8 +32,11 @@ export interface SequentialConfig {
   name?: string;
   /** The wasm engine to live in (default: the process-wide one). */
   engine?: Engine;
-  /** Threads for the large gemms (default 1: no worker is started). */
-  threads?: number;
+  /**
+   * Threads for a data-parallel step (DESIGN §7): each runs a slice of every batch's rows
+   * (default 1: no worker is started; 'auto': one per core).
+   */
+  threads?: number | 'auto';
   /**
    * Refuse architectures with more parameter values than this (default: no cap but the 4 GiB
    * wasm32 limit). Loaders pass the count the file holds, so a hostile architecture cannot make
@@ -55,8 +59,11 @@ export interface CompileConfig {
 /** Per-sample loss weights (Keras sample_weight): one finite weight ≥ 0 per sample. */
 export type SampleWeight = Float32Array | readonly number[];
 
-/** What one step on a batch gave: the batch-mean loss (activity penalties included), argmax hits, the output pointer. */
-export interface StepResult { loss: number; correct: number; pred: number }
+/**
+ * What one step on a batch gave: the batch-mean loss (activity penalties included), argmax hits,
+ * and per slice of rows (one per thread that ran) its outputs, its mean loss and its hits.
+ */
+export interface StepResult { loss: number; correct: number; slices: Slice[] }
 
 type Lifecycle = 'idle' | 'fitting' | 'disposed';
 
@@ -76,8 +83,14 @@ export class Model {
   /** Byte pointers and float counts of the arenas. */
   params = 0; grads = 0; trainableSize!: number; totalSize!: number;
   readonly rng: number;
-  /** Runs the dense layers' gemms: serially, or over `threads` threads. */
+  /** Runs the layers' gemms (on the kernels the engine has at the call). */
   readonly gemm: GemmRunner;
+  /** The slice of the batch the layers run on (the whole batch outside a data-parallel step). */
+  readonly slice: StepSlice;
+  /** The data-parallel step, with threads > 1. */
+  private parallel?: Parallel;
+  /** The worker pool of a model with threads > 1 (for diagnostics). */
+  get threadPool(): ThreadPool | undefined { return this.parallel?.pool; }
   loss?: Loss;
   optimizer?: Optimizer;
   /** The compiled metrics' log names: the built-in ones, then the custom ones. */
@@ -88,7 +101,8 @@ export class Model {
   epoch = 0;
   /** Set to true (by a callback, or anyone) to end a running fit after the current batch (Keras, TF.js). */
   stopTraining = false;
-  private capacity = 0;
+  /** Rows the layers' buffers hold. */
+  capacity = 0;
   private lifecycle: Lifecycle = 'idle';
   /** dispose() was called while fitting: done when the fit settles. */
   private disposeRequested = false;
@@ -112,20 +126,21 @@ export class Model {
     this.inputShape = [...shape];
     this.inputSize = shape.reduce((a, b) => a * b, 1);
     this.chain = new Chain(layers);
-    const threads = config.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new ConfigError(`sequential: threads is ${show(threads)}; it must be an integer in [1, 64]`);
+    const threads = checkThreads('sequential', config.threads ?? 1);
     const maxParams = config.maxParams ?? Number.MAX_SAFE_INTEGER;
     if (typeof maxParams !== 'number' || !(maxParams >= 0)) throw new ConfigError(`sequential: maxParams is ${show(maxParams)}; it must be a number ≥ 0`);
     const e = this.engine;
-    this.gemm = threads > 1 ? new ThreadPool(e, threads, e.module) : serialGemm(e);
+    this.gemm = serialGemm(e);
+    this.slice = { thread: 0, threads: 1, maxThreads: threads, row0: 0, total: 0, barrier: () => this.parallel?.barrier() };
     this.rng = 0;
     try {
       this.rng = e.alloc(16);
       this.declare(layers, maxParams);
+      if (threads > 1) this.parallel = new Parallel(this, new ThreadPool(e, threads));
     } catch (err) {
       // Leave the engine as it was: a refused model must not leak arena blocks or workers.
       this.chain.dispose();
-      this.gemm.dispose();
+      this.parallel?.dispose();
       for (const p of [this.params, this.grads, this.rng]) if (p) this.engine.release(p);
       throw err;
     }
@@ -143,9 +158,12 @@ export class Model {
       counts.set(l.type, c);
       if (!l.name) l.name = `${l.type}_${c}`;
     };
+    let streams = 0;
     const builder: Builder = {
       rng: this.rng,
       gemm: this.gemm,
+      slice: this.slice,
+      stream: () => ++streams,
       engine: e,
       checkIdle: (where) => this.checkIdle(where),
       inputShape: this.inputShape,
@@ -280,7 +298,7 @@ export class Model {
     this.disposeRequested = false;
     this.optimizer?.dispose();
     this.chain.dispose();
-    this.gemm.dispose();
+    this.parallel?.dispose();
     this.step?.release();
     this.step = undefined;
     for (const p of [this.params, this.grads, this.rng]) this.engine.release(p);
@@ -327,26 +345,63 @@ export class Model {
    * (the loss is then NaN or ±Infinity).
    */
   runStep(buf: StepBuffers, rows: number, train: boolean): StepResult {
-    const r = this.forwardLoss(buf, rows, train, this.loss!, buf.classWeights);
+    const r = this.pass(buf, rows, train, this.loss!, buf.classWeights);
     if (train && Number.isFinite(r.loss)) {
-      this.backwardFrom(buf, rows);
-      if (this.engine.k.f32_count_nonfinite(this.grads, this.trainableSize) > 0) r.loss = NaN;
-      else this.optimizer!.step();
+      if (r.nonFinite > 0) r.loss = NaN;
+      else this.optimizer!.step(r.slices.length > 1 ? this.parallel!.split(r.slices.length) : undefined);
     }
     return r;
   }
-  /** Forward and loss (+ activity penalties) on buf; with `train`, the loss gradient is written to buf.dpred. */
-  private forwardLoss(buf: StepBuffers, rows: number, train: boolean, loss: Loss, classWeights: number): StepResult {
-    const e = this.engine;
-    const pred = this.chain.forward(buf.x, rows, train);
-    const value = loss.kernel(e, train ? buf.dpred : 0, pred, buf.y, rows, this.outputSize, classWeights, buf.correct, buf.sampleWeights, buf.soft)
-      + this.chain.activityPenalty(rows);
-    return { loss: value, correct: loss.labels ? e.i32[buf.correct >> 2] : 0, pred };
+  /**
+   * Forward and loss (+ activity penalties) of buf's rows; with `train`, also the backward into
+   * the (zeroed) gradient arena and a count of its non-finite values. Over the threads when the
+   * batch has rows enough for more than one slice.
+   */
+  private pass(buf: StepBuffers, rows: number, train: boolean, loss: Loss, classWeights: number): StepResult & { nonFinite: number } {
+    const e = this.engine, k = e.k, parallel = this.parallel;
+    Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: rows });
+    let slices: Slice[], nonFinite = 0;
+    // Custom losses run JavaScript on the outputs: their steps stay on this thread.
+    if (parallel && !loss.custom && sliceRows(rows, parallel.pool.threads).length > 1) {
+      slices = parallel.pass(buf, rows, train, loss, classWeights);
+      if (train) nonFinite = parallel.nonFinite(slices.length);
+      if (this.hasActivity) {
+        const pen = slices.reduce((sum, s, t) => {
+          let p = 0;
+          parallel.inBank(t, s.rows, () => { p = this.chain.activityPenalty(s.rows); });
+          return sum + p;
+        }, 0);
+        for (const s of slices) s.loss += pen;
+      }
+    } else {
+      const pred = this.chain.forward(buf.x, rows, train);
+      const value = loss.kernel(e, train ? buf.dpred : 0, pred, buf.y, rows, this.outputSize, classWeights, buf.correct, buf.sampleWeights, buf.soft)
+        + this.chain.activityPenalty(rows);
+      slices = [{ row0: 0, rows, pred, loss: value, correct: loss.labels ? e.i32[buf.correct >> 2] : 0 }];
+      if (train && Number.isFinite(value)) {
+        this.zeroGrad();
+        this.chain.backward(buf.dpred, rows, false);
+        nonFinite = k.f32_count_nonfinite(this.grads, this.trainableSize);
+      }
+    }
+    // Dropout masks are drawn from the state of this step; the next step draws new ones.
+    if (train) k.rng_next_u32(this.rng);
+    return {
+      loss: slices.reduce((s, x) => s + x.loss * x.rows, 0) / rows,
+      correct: slices.reduce((s, x) => s + x.correct, 0),
+      slices, nonFinite,
+    };
   }
-  /** The gradients of the last forwardLoss, from buf.dpred, into the (zeroed) gradient arena. */
-  private backwardFrom(buf: StepBuffers, rows: number): void {
-    this.zeroGrad();
-    this.chain.backward(buf.dpred, rows, false);
+  /** Forward only (inference mode) of buf's rows: each slice's outputs. */
+  private forwardRows(buf: StepBuffers, rows: number): Slice[] {
+    const parallel = this.parallel;
+    Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: rows });
+    if (parallel && sliceRows(rows, parallel.pool.threads).length > 1) return parallel.pass(buf, rows, false, undefined, 0);
+    return [{ row0: 0, rows, pred: this.chain.forward(buf.x, rows, false), loss: 0, correct: 0 }];
+  }
+  /** Whether a layer has an activity regularizer (its penalty is summed per slice). */
+  private get hasActivity(): boolean {
+    return allLayers(this.layers).some((l) => (l as { opts?: { activityRegularizer?: unknown } }).opts?.activityRegularizer);
   }
 
   /** Validates a batch x, y for this model and a loss (by default the compiled one), as fit, evaluate and trainStep take them. */
@@ -413,7 +468,7 @@ export class Model {
     return this.load(b.x, b.y, sw, (buf) => {
       const r = this.runStep(buf, b.x.rows, true);
       const m = this.meter(sst(b.y));
-      m.add(r.pred, buf.y, b.x.rows, r.loss, r.correct, buf.soft);
+      m.addStep(r, buf);
       return m.logs();
     });
   }
@@ -431,8 +486,7 @@ export class Model {
     const b = this.batch(where, x, y, lossFn), rows = b.x.rows;
     const sw = this.sampleWeights(where, opts.sampleWeight, rows, lossFn);
     return this.load(b.x, b.y, sw, (buf) => {
-      const { loss } = this.forwardLoss(buf, rows, true, lossFn, 0);
-      this.backwardFrom(buf, rows);
+      const { loss } = this.pass(buf, rows, true, lossFn, 0);
       const f32 = this.engine.f32;
       const grads = new Map(this.paramRefs.filter((p) => p.trainable).map((p) => [p.name, f32.slice(p.grad >> 2, (p.grad >> 2) + p.size)]));
       this.zeroGrad();
@@ -447,7 +501,7 @@ export class Model {
       const rows = Math.min(batchSize, data.n - start);
       buf.gather(data, buf.indices(start, rows), rows, this.outputSize);
       const r = this.runStep(buf, rows, false);
-      meter.add(r.pred, buf.y, rows, r.loss, r.correct, buf.soft);
+      meter.addStep(r, buf);
     }
     return meter.logs(prefix);
   }
@@ -556,7 +610,9 @@ export class Model {
         for (let start = 0; start < data.n; start += bs) {
           const rows = Math.min(bs, data.n - start);
           buf.gather(data, buf.indices(start, rows), rows, N);
-          out.set(take(this.chain.forward(buf.x, rows, false), rows, buf.dpred), start * cols);
+          for (const sl of this.forwardRows(buf, rows)) {
+            out.set(take(sl.pred, sl.rows, buf.dpred + sl.row0 * N * 4), (start + sl.row0) * cols);
+          }
         }
       });
     } finally {
@@ -568,6 +624,7 @@ export class Model {
   /** Low level: forward of `batch` rows at byte pointer x; returns the output pointer. */
   forward(x: number, batch: number, training = false): number {
     this.reserve(batch);
+    Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: batch });
     return this.chain.forward(x, batch, training);
   }
   /** Low level: backward from dy (gradient of the loss w.r.t. the output); adds into the grads. */

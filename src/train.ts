@@ -216,7 +216,7 @@ class Run {
       buf.gather(train, this.order + s * p.bs * 4, rows, model.outputSize);
       const r = model.runStep(buf, rows, true);
       if (!Number.isFinite(r.loss)) return this.stopOnNaN(`the loss became ${r.loss} at epoch ${epoch + 1}, batch ${s + 1}`);
-      meter.add(r.pred, buf.y, rows, r.loss, r.correct, buf.soft);
+      meter.addStep(r, buf);
       for (const c of p.callbacks) c.onBatchEnd?.(s, { loss: r.loss, size: rows, ...(labels && { correct: r.correct }) }, this.ctx);
       if (model.stopTraining) break;
       if (s + 1 < p.steps && this.spent()) return this.stopOnBudget(epoch, s + 1, epochRng, meter.sums());

@@ -80,7 +80,12 @@ export interface EngineOptions {
 export class Engine {
   readonly isa: Isa;
   readonly memory: WebAssembly.Memory;
-  readonly k: Kernels;
+  /** The kernels; while a data-parallel step is being recorded, a recorder with the same shape (threads.ts). */
+  k: Kernels;
+  /** The instance's own kernels (what `k` is outside a recording). */
+  readonly kernels: Kernels;
+  /** Which thread's set of layer buffers `Buffers.reserve` serves (0 outside a data-parallel step). */
+  bank = 0;
   /** The compiled module (worker threads instantiate it on the same memory). */
   readonly module: WebAssembly.Module;
   private buffer!: ArrayBuffer;
@@ -126,7 +131,7 @@ export class Engine {
         },
       },
     });
-    this.k = inst.exports as unknown as Kernels;
+    this.k = this.kernels = inst.exports as unknown as Kernels;
     this.top = alignUp(this.k.heap_base() >>> 0, ALIGN);
     this.refresh();
     this.gemmWorkspace = this.alloc(this.k.gemm_workspace_bytes());

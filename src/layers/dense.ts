@@ -8,7 +8,7 @@ import type { GemmRunner } from '../threads.js';
 import { Act, type ActivationName } from './activation.js';
 import {
   Buffers, checkInit, checkKeys, checkName, checkRegularizer, shapeText,
-  type Builder, type Init, type Layer, type ParamRef, type RefGrads, type Regularizer,
+  type Builder, type Init, type Layer, type ParamRef, type RefGrads, type Regularizer, type StepSlice,
 } from './layer.js';
 
 export interface DenseOptions {
@@ -38,6 +38,7 @@ export class Dense implements Layer {
   b?: ParamRef;
   private e?: Engine;
   private g!: GemmRunner;
+  private slice!: StepSlice;
   private bufs = new Buffers();
   private z = 0; private y = 0; private delta = 0; private dx = 0; private x = 0;
   private ref?: { x: Float64Array; z: Float64Array; y: Float64Array };
@@ -68,6 +69,7 @@ export class Dense implements Layer {
     }
     this.inputSize = inputSize;
     this.g = b.gemm;
+    this.slice = b.slice;
     const fan = { fanIn: inputSize, fanOut: this.outputSize };
     this.W = b.param('kernel', [inputSize, this.outputSize], this.opts.init, { ...fan, reg: this.opts.kernelRegularizer });
     if (this.opts.useBias) this.b = b.param('bias', [this.outputSize], this.opts.biasInit, { ...fan, reg: this.opts.biasRegularizer });
@@ -102,8 +104,8 @@ export class Dense implements Layer {
     if (r) {
       // Activity penalty (l1·Σ|y| + l2·Σy²)/batch: its gradient joins dy, in a copy (a residual
       // block reuses dy for its identity path).
-      e.u8.copyWithin(delta, dy, dy + batch * N * 4);
-      k.f32_activity_grad(delta, this.y, batch * N, r.l1, r.l2, 1 / batch);
+      k.f32_scale(delta, dy, 1, batch * N);
+      k.f32_activity_grad(delta, this.y, batch * N, r.l1, r.l2, 1 / this.slice.total);
       dy = delta;
     }
     if (this.act.name === 'identity') {
@@ -120,7 +122,8 @@ export class Dense implements Layer {
 
   activityPenalty(batch: number): number {
     const r = this.opts.activityRegularizer;
-    return r ? this.e!.k.f32_l1l2_penalty(this.y, batch * this.outputSize, r.l1, r.l2) / batch : 0;
+    // This slice's share of the batch mean (the slices' shares add up to it).
+    return r ? this.e!.k.f32_l1l2_penalty(this.y, batch * this.outputSize, r.l1, r.l2) / this.slice.total : 0;
   }
 
   refPenalty(batch: number): number {

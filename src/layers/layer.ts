@@ -65,8 +65,12 @@ export interface Builder {
   param(name: string, shape: number[], init: Init | Float32Array, opts?: { fanIn?: number; fanOut?: number; reg?: Regularizer; trainable?: boolean }): ParamRef;
   /** Byte pointer to the model's PRNG state (DESIGN §8: one seed controls everything). */
   readonly rng: number;
-  /** Runs the layer's gemms (serially, or split over a thread pool). */
+  /** Runs the layer's gemms. */
   readonly gemm: GemmRunner;
+  /** The slice of the batch the current step runs on (DESIGN §7); the model keeps it up to date. */
+  readonly slice: StepSlice;
+  /** A random-stream id distinct for each layer that asks (dropout masks). */
+  stream(): number;
   /** The model's engine (for layers that write their parameters outside a step: normalization.adapt). */
   readonly engine: Engine;
   /** Throws StateError unless the model is idle: neither fitting nor disposed. */
@@ -91,6 +95,24 @@ export const shapeText = (s: readonly number[]): string => s.join('×');
  */
 export function featureAxis(s: readonly number[], size: number): [number, number] {
   return isImage(s) ? [s[2], size / s[2]] : [size, 1];
+}
+
+/**
+ * Where a layer call runs in a data-parallel step (DESIGN §7): each of `threads` threads runs the
+ * forward and backward of its own slice of the batch rows, in its own buffers. A layer sees only
+ * its slice's rows; what needs the whole batch reads this.
+ */
+export interface StepSlice {
+  /** This slice's thread (0: the calling thread) and the number of slices in the step. */
+  thread: number;
+  threads: number;
+  /** The most threads a step of this model can have (shared buffers are sized for it). */
+  readonly maxThreads: number;
+  /** First row of this slice in the batch, and the batch's rows. */
+  row0: number;
+  total: number;
+  /** Every slice waits here until all have arrived (batch statistics); nothing on one thread. */
+  barrier(): void;
 }
 
 /** What a layer's float64 reference backward returns: dx and a gradient per trainable parameter. */
@@ -125,27 +147,36 @@ export interface Layer {
   dispose(): void;
 }
 
-/** Activation buffers owned by one layer, grown on demand (a training step allocates nothing). */
+/**
+ * Activation buffers owned by one layer, grown on demand (a training step allocates nothing). One
+ * set per thread of a data-parallel step (the engine's `bank` picks it), or, `shared`, one set
+ * for all threads (what they exchange at a barrier). reserve returns the pointers of that set.
+ */
 export class Buffers {
-  private ptrs: number[] = [];
-  capacity = 0;
-  constructor(private e?: Engine) {}
-  /** Ensures room for `batch` rows; sizes(batch) gives each buffer's floats. Returns new pointers. */
-  reserve(e: Engine, batch: number, sizes: (batch: number) => number[]): number[] | undefined {
-    if (this.e === e && batch <= this.capacity) return undefined;
+  /** Bumped whenever any set moves: recorded steps that hold pointers are then stale. */
+  static version = 0;
+  private banks: { ptrs: number[]; capacity: number }[] = [];
+  private e?: Engine;
+  constructor(private readonly shared = false) {}
+  /** Ensures room for `batch` rows in the current set; sizes(batch) gives each buffer's floats. */
+  reserve(e: Engine, batch: number, sizes: (batch: number) => number[]): number[] {
+    if (this.e !== e) this.dispose();
+    const i = this.shared ? 0 : e.bank, have = this.banks[i];
+    if (have && batch <= have.capacity) return have.ptrs;
     // The new buffers first, all or none: a refused request leaves the old ones in place.
     const want = sizes(batch);
     const got = e.allocAll(want.filter((n) => n > 0).map((n) => n * 4));
-    this.dispose();
+    if (have) for (const p of have.ptrs) if (p) e.release(p);
     this.e = e;
-    this.capacity = batch;
-    this.ptrs = want.map((n) => (n > 0 ? got.shift()! : 0));
-    return this.ptrs;
+    Buffers.version++;
+    const ptrs = want.map((n) => (n > 0 ? got.shift()! : 0));
+    this.banks[i] = { ptrs, capacity: batch };
+    return ptrs;
   }
   dispose(): void {
-    if (this.e) for (const p of this.ptrs) if (p) this.e.release(p);
-    this.ptrs = [];
-    this.capacity = 0;
+    if (this.e) for (const b of this.banks) if (b) for (const p of b.ptrs) if (p) this.e.release(p);
+    this.banks = [];
+    Buffers.version++;
   }
 }
 

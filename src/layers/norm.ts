@@ -2,7 +2,7 @@
 import { batchnormBwdRef, batchnormInferRef, batchnormTrainRef, layernormBwdRef, layernormFwdRef } from '../reference.js';
 import { checkRange } from '../validate.js';
 import type { Engine } from '../wasm.js';
-import { Buffers, checkKeys, checkName, featureAxis, type Builder, type Layer, type ParamRef, type RefGrads } from './layer.js';
+import { Buffers, checkKeys, checkName, featureAxis, type Builder, type Layer, type ParamRef, type RefGrads, type StepSlice } from './layer.js';
 
 /** nn.dropout(rate): inverted dropout in training (mask from the model's seeded PRNG), identity at inference. */
 export class Dropout implements Layer {
@@ -15,6 +15,8 @@ export class Dropout implements Layer {
   enabled = true;
   private e?: Engine;
   private rng = 0;
+  private stream = 0;
+  private slice!: StepSlice;
   private bufs = new Buffers();
   private y = 0; private mask = 0; private dx = 0;
   private dropped = false;
@@ -25,6 +27,8 @@ export class Dropout implements Layer {
   }
   build(b: Builder, inputSize: number): number {
     this.rng = b.rng;
+    this.stream = b.stream();
+    this.slice = b.slice;
     this.inputSize = this.outputSize = inputSize;
     return inputSize;
   }
@@ -37,7 +41,8 @@ export class Dropout implements Layer {
   forward(x: number, batch: number, training: boolean): number {
     this.dropped = training && this.enabled && this.rate > 0;
     if (!this.dropped) return x;
-    this.e!.k.f32_dropout_fwd(this.y, this.mask, x, batch * this.inputSize, this.rate, this.rng);
+    // One stream per batch row: a row's mask is the same whichever thread's slice holds it.
+    this.e!.k.f32_dropout_rows_fwd(this.y, this.mask, x, batch, this.inputSize, this.rate, this.rng, this.slice.row0, this.stream);
     return this.y;
   }
   backward(dy: number, batch: number, needDx: boolean): number {
@@ -70,8 +75,12 @@ export class BatchNorm implements Layer {
   readonly eps: number;
   gamma!: ParamRef; beta!: ParamRef; runMean!: ParamRef; runVar!: ParamRef;
   private e?: Engine;
+  private slice!: StepSlice;
   private bufs = new Buffers();
-  private y = 0; private xhat = 0; private mean = 0; private invstd = 0; private dx = 0;
+  /** Each thread's batch sums, forward and backward (2N f64 per thread each), read by all after a barrier. */
+  private shared = new Buffers(true);
+  private y = 0; private xhat = 0; private mean = 0; private invstd = 0; private dx = 0; private scratch = 0;
+  private fwdParts = 0; private bwdParts = 0;
   private ref?: { xhat: Float64Array; invstd: Float64Array };
   constructor(opts: NormOptions & { momentum?: number } = {}) {
     checkKeys('batchNorm', opts, ['momentum', 'eps', 'name']);
@@ -90,27 +99,36 @@ export class BatchNorm implements Layer {
     this.beta = b.param('beta', [c], 'zeros');
     this.runMean = b.param('movingMean', [c], 'zeros', { trainable: false });
     this.runVar = b.param('movingVariance', [c], 'ones', { trainable: false });
+    this.slice = b.slice;
     return n;
   }
   reserve(e: Engine, batch: number): void {
     this.e = e;
     const n = this.inputSize, c = this.features;
-    const p = this.bufs.reserve(e, batch, (m) => [m * n, m * n, m * n, c, c]);
-    if (p) [this.y, this.xhat, this.dx, this.mean, this.invstd] = p;
+    [this.y, this.xhat, this.dx, this.mean, this.invstd, this.scratch] = this.bufs.reserve(e, batch, (m) => [m * n, m * n, m * n, c, c, 2 * c]);
+    const T = this.slice.maxThreads;
+    [this.fwdParts, this.bwdParts] = this.shared.reserve(e, T, (t) => [4 * c * t, 4 * c * t]);
   }
   forward(x: number, batch: number, training: boolean): number {
     const k = this.e!.k, c = this.features, M = batch * this.perSample;
     if (training) {
+      // NOTE: statistics over the whole batch: each slice's sums, a barrier, then every slice
+      // reads all of them; the first slice updates the running statistics.
+      const s = this.slice;
+      k.f64_batchnorm_stats(this.fwdParts + s.thread * 16 * c, x, M, c);
+      s.barrier();
       k.f32_batchnorm_fwd_train(this.y, this.xhat, this.mean, this.invstd, x, this.gamma.ptr, this.beta.ptr,
-        this.runMean.ptr, this.runVar.ptr, M, c, this.momentum, this.eps);
+        this.runMean.ptr, this.runVar.ptr, M, c, this.momentum, this.eps, this.fwdParts, s.threads, s.total * this.perSample, s.thread === 0 ? 1 : 0);
     } else {
       k.f32_batchnorm_fwd_infer(this.y, x, this.gamma.ptr, this.beta.ptr, this.runMean.ptr, this.runVar.ptr, M, c, this.eps);
     }
     return this.y;
   }
   backward(dy: number, batch: number, needDx: boolean): number {
-    this.e!.k.f32_batchnorm_bwd(this.dx, this.gamma.grad, this.beta.grad, dy, this.xhat, this.invstd, this.gamma.ptr,
-      batch * this.perSample, this.features);
+    const k = this.e!.k, c = this.features, M = batch * this.perSample, s = this.slice;
+    k.f64_batchnorm_bwd_sums(this.bwdParts + s.thread * 16 * c, this.gamma.grad, this.beta.grad, dy, this.xhat, M, c);
+    s.barrier();
+    k.f32_batchnorm_bwd(this.dx, dy, this.xhat, this.invstd, this.gamma.ptr, M, c, this.bwdParts, s.threads, s.total * this.perSample, this.scratch);
     return needDx ? this.dx : 0;
   }
   activityPenalty(): number { return 0; }
@@ -132,7 +150,7 @@ export class BatchNorm implements Layer {
     const { dx, dgamma, dbeta } = batchnormBwdRef(dy, this.ref.xhat, this.ref.invstd, read(this.gamma), batch * this.perSample, this.features);
     return { dx, grads: new Map([[this.gamma, dgamma], [this.beta, dbeta]]) };
   }
-  dispose(): void { this.bufs.dispose(); }
+  dispose(): void { this.bufs.dispose(); this.shared.dispose(); }
 }
 
 /** nn.layerNorm({ eps }): normalises each sample over its features; learned γ and β per feature. */

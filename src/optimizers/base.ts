@@ -4,7 +4,7 @@
 import { ConfigError } from '../errors.js';
 import type { Kernels } from '../kernels.js';
 import type { Schedule } from '../schedules.js';
-import type { Optimizer, ParamArena, ParamSegment, StateTensor } from './types.js';
+import type { Optimizer, ParamArena, ParamSegment, SplitStep, StateTensor } from './types.js';
 import { checkInt, checkNum, checkOptions, reject } from '../validate.js';
 
 /** Options every optimizer accepts. */
@@ -131,7 +131,7 @@ export abstract class BaseOptimizer implements Optimizer {
     this.arena = arena;
   }
 
-  step(): void {
+  step(split?: SplitStep): void {
     const a = this.arena;
     if (!a) throw new ConfigError(`${this.where}.step: not bound to a parameter arena; call bind(arena) first`);
     if (this.schedule) this.lr = this.schedule(this.iterations);
@@ -139,17 +139,20 @@ export abstract class BaseOptimizer implements Optimizer {
     if (!(lr >= 0 && lr < Infinity)) {
       reject(`${this.where}.step`, `lr at iteration ${this.iterations}`, lr, 'a finite number ≥ 0');
     }
-    const k = a.engine.k;
     let gscale = 1;
     if (this.clipNorm > 0) {
-      const norm = Math.sqrt(k.f32_sumsq(a.grads, a.size));
+      const norm = Math.sqrt(split ? split.sumsq() : a.engine.k.f32_sumsq(a.grads, a.size));
       if (norm > this.clipNorm) gscale = this.clipNorm / norm;
     }
-    const runs = this.runs;
-    for (let i = 0; i < runs.length; i++) {
-      const r = runs[i];
-      this.kernel(k, a.params + r.offset * 4, a.grads + r.offset * 4, r.offset, r.size, lr, r.l1, r.l2, gscale);
-    }
+    // The kernels are element-wise: floats [lo, hi) of the arena update independently of the rest.
+    const update = (k: Kernels, lo: number, hi: number) => {
+      for (const r of this.runs) {
+        const from = Math.max(r.offset, lo), to = Math.min(r.offset + r.size, hi);
+        if (to > from) this.kernel(k, a.params + from * 4, a.grads + from * 4, from, to - from, lr, r.l1, r.l2, gscale);
+      }
+    };
+    if (split) split.run(update);
+    else update(a.engine.k, 0, a.size);
     this.iterations++;
   }
 

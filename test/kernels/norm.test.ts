@@ -26,12 +26,15 @@ const finite = (a: ArrayLike<number>, what: string) => {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new Error(`${what}: index ${i} is ${a[i]}`);
 };
 
-/** Runs f32_batchnorm_fwd_train; returns everything it wrote. */
+/** Runs f64_batchnorm_stats + f32_batchnorm_fwd_train on one slice (T = 1); returns everything they wrote. */
 function bnTrain(e: Engine, x: Float32Array, gamma: Float32Array, beta: Float32Array, rm: Float32Array, rv: Float32Array,
                  M: number, N: number, momentum: number, eps: number, aliasOut = false) {
   const px = put(e, x), pg = put(e, gamma), pb = put(e, beta), prm = put(e, rm), prv = put(e, rv);
   const po = aliasOut ? px : e.alloc(M * N * 4), ph = e.alloc(M * N * 4), pmu = e.alloc(N * 4), pis = e.alloc(N * 4);
-  kern(e).f32_batchnorm_fwd_train(po, ph, pmu, pis, px, pg, pb, prm, prv, M, N, momentum, eps);
+  const parts = e.alloc(N * 16);
+  kern(e).f64_batchnorm_stats(parts, px, M, N);
+  kern(e).f32_batchnorm_fwd_train(po, ph, pmu, pis, px, pg, pb, prm, prv, M, N, momentum, eps, parts, 1, M, 1);
+  e.release(parts);
   const res = {
     out: get(e, po, M * N), xhat: get(e, ph, M * N), mean: get(e, pmu, N), invstd: get(e, pis, N),
     runMean: get(e, prm, N), runVar: get(e, prv, N),
@@ -43,8 +46,10 @@ function bnTrain(e: Engine, x: Float32Array, gamma: Float32Array, beta: Float32A
 function bnBwd(e: Engine, dy: Float32Array, xhat: Float32Array, invstd: Float32Array, gamma: Float32Array,
                dg0: Float32Array, db0: Float32Array, M: number, N: number, aliasDx = false) {
   const pdy = put(e, dy), ph = put(e, xhat), pis = put(e, invstd), pg = put(e, gamma), pdg = put(e, dg0), pdb = put(e, db0);
-  const pdx = aliasDx ? pdy : e.alloc(M * N * 4);
-  kern(e).f32_batchnorm_bwd(pdx, pdg, pdb, pdy, ph, pis, pg, M, N);
+  const pdx = aliasDx ? pdy : e.alloc(M * N * 4), parts = e.alloc(N * 16), scratch = e.alloc(N * 8);
+  kern(e).f64_batchnorm_bwd_sums(parts, pdg, pdb, pdy, ph, M, N);
+  kern(e).f32_batchnorm_bwd(pdx, pdy, ph, pis, pg, M, N, parts, 1, M, scratch);
+  e.release(parts); e.release(scratch);
   const res = { dx: get(e, pdx, M * N), dgamma: get(e, pdg, N), dbeta: get(e, pdb, N) };
   for (const p of new Set([pdy, ph, pis, pg, pdg, pdb, pdx])) e.release(p);
   return res;

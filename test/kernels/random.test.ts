@@ -196,31 +196,49 @@ describe.each(ALL_ISAS)('random kernels on the %s build', (isa) => {
     e.release(p); e.release(st);
   });
 
-  it('f32_dropout_fwd › bit-exact mask and output against the model, rates 0.1, 0.5, 0.8; out aliasing x', () => {
+  it('f32_dropout_rows_fwd › bit-exact mask and output against the model, rates 0.1, 0.5, 0.8; out aliasing x; the state is not advanced', () => {
     for (const rate of [0.1, 0.5, 0.8]) {
-      for (const n of [1, 3, 4, 5, 37, 784]) {
-        const x = uniform(rng(n), n, -300, 300);
-        const ref = new RngRef(n).dropout(x, rate);
+      for (const [M, N] of [[1, 1], [1, 5], [3, 4], [7, 37], [2, 784]]) {
+        const n = M * N, x = uniform(rng(n), n, -300, 300);
         for (const alias of [false, true]) {
           const st = seeded(e, n), px = put(e, x), pm = e.alloc(n * 4);
+          const state = new Uint32Array(e.u8.buffer.slice(st, st + 16));
+          const ref = RngRef.dropoutRows(state, x, M, N, rate, 11, 2);
           const po = alias ? px : e.alloc(n * 4);
-          kern(e).f32_dropout_fwd(po, pm, px, n, rate, st);
+          kern(e).f32_dropout_rows_fwd(po, pm, px, M, N, rate, st, 11, 2);
           const mask = get(e, pm, n), out = get(e, po, n);
-          sameBits(mask, ref.mask, `dropout mask rate ${rate} n=${n}`);
-          sameBits(out, ref.out, `dropout out rate ${rate} n=${n} alias ${alias}`);
-          if (!alias) record(isa, `dropout ${rate} ${n}`, mask);
+          sameBits(mask, ref.mask, `dropout mask rate ${rate} ${M}×${N}`);
+          sameBits(out, ref.out, `dropout out rate ${rate} ${M}×${N} alias ${alias}`);
+          expect(Array.from(new Uint32Array(e.u8.buffer.slice(st, st + 16)))).toEqual(Array.from(state));
+          if (!alias) record(isa, `dropout ${rate} ${M}×${N}`, mask);
           for (const p of new Set([st, px, pm, po])) e.release(p);
         }
       }
     }
   });
 
-  it('f32_dropout_fwd › n = 1e5: keeps ≈ 1 − rate (5σ), kept values scaled by 1/(1 − rate); rate 0 identity, rate 1 drops all', () => {
-    const n = 100_000;
+  it('f32_dropout_rows_fwd › a row\'s mask does not depend on the slice that holds it; other salts and states give other masks', () => {
+    const M = 9, N = 13, n = M * N, x = uniform(rng(5), n, -1, 1);
+    const st = seeded(e, 5), px = put(e, x), pm = e.alloc(n * 4), po = e.alloc(n * 4), pm2 = e.alloc(n * 4);
+    kern(e).f32_dropout_rows_fwd(po, pm, px, M, N, 0.5, st, 0, 1);
+    // Rows 0–3 and 4–8 as two slices, as two threads would run them.
+    kern(e).f32_dropout_rows_fwd(po, pm2, px, 4, N, 0.5, st, 0, 1);
+    kern(e).f32_dropout_rows_fwd(po + 4 * N * 4, pm2 + 4 * N * 4, px + 4 * N * 4, 5, N, 0.5, st, 4, 1);
+    sameBits(get(e, pm2, n), get(e, pm, n), 'sliced mask');
+    kern(e).f32_dropout_rows_fwd(po, pm2, px, M, N, 0.5, st, 0, 2);
+    expect(Buffer.from(get(e, pm2, n).buffer).equals(Buffer.from(get(e, pm, n).buffer))).toBe(false);
+    kern(e).rng_next_u32(st);
+    kern(e).f32_dropout_rows_fwd(po, pm2, px, M, N, 0.5, st, 0, 1);
+    expect(Buffer.from(get(e, pm2, n).buffer).equals(Buffer.from(get(e, pm, n).buffer))).toBe(false);
+    for (const p of [st, px, pm, po, pm2]) e.release(p);
+  });
+
+  it('f32_dropout_rows_fwd › 1e5 values: keeps ≈ 1 − rate (5σ), kept values scaled by 1/(1 − rate); rate 0 identity, rate 1 drops all', () => {
+    const M = 100, N = 1000, n = M * N;
     const x = uniform(rng(1), n, -1, 1);
     const px = put(e, x), pm = e.alloc(n * 4), po = e.alloc(n * 4), st = seeded(e, 31);
     for (const rate of [0.2, 0.5, 0.9]) {
-      kern(e).f32_dropout_fwd(po, pm, px, n, rate, st);
+      kern(e).f32_dropout_rows_fwd(po, pm, px, M, N, rate, st, 0, 1);
       const mask = get(e, pm, n), out = get(e, po, n);
       const s = Math.fround(1 / (1 - Math.fround(rate)));
       let kept = 0;
@@ -232,10 +250,10 @@ describe.each(ALL_ISAS)('random kernels on the %s build', (isa) => {
       }
       expect(Math.abs(kept - n * (1 - rate))).toBeLessThan(5 * Math.sqrt(n * rate * (1 - rate)));
     }
-    kern(e).f32_dropout_fwd(po, pm, px, n, 0, st);
+    kern(e).f32_dropout_rows_fwd(po, pm, px, M, N, 0, st, 0, 1);
     sameBits(get(e, po, n), x, 'rate 0 out');
     sameBits(get(e, pm, n), new Float32Array(n).fill(1), 'rate 0 mask');
-    kern(e).f32_dropout_fwd(po, pm, px, n, 1, st);
+    kern(e).f32_dropout_rows_fwd(po, pm, px, M, N, 1, st, 0, 1);
     for (const v of get(e, pm, n)) if (v !== 0) throw new Error('rate 1 kept a value');
     for (const p of [px, pm, po, st]) e.release(p);
   });

@@ -130,15 +130,34 @@ export class RngRef {
   sample(n: number, range: number): Int32Array {
     return Int32Array.from({ length: n }, () => this.bounded(range));
   }
-  /** Inverted dropout: keep ⇔ draw ≥ ⌈rate·2³²⌉; mask = 1/(1 − rate) in f32. */
-  dropout(x: ArrayLike<number>, rate: number): { out: Float32Array; mask: Float32Array } {
+  /**
+   * Inverted dropout with one stream per row (f32_dropout_rows_fwd): element (r, j) of global row
+   * row0 + i is kept ⇔ the top 32 bits of splitmix64(c) ≥ ⌈rate·2³²⌉, c = rowKey + (j + 1)·γ;
+   * rowKey = splitmix64(key ^ row·C), key = splitmix64(s01 ^ rotl(s23, 29) ^ salt << 32) from
+   * the 16-byte state, which is read and not advanced. mask = 1/(1 − rate) in f32.
+   */
+  static dropoutRows(state: Uint32Array, x: ArrayLike<number>, M: number, N: number, rate: number, row0: number, salt: number): { out: Float32Array; mask: Float32Array } {
+    const m64 = (1n << 64n) - 1n, G = 0x9e3779b97f4a7c15n, C = 0xd1b54a32d192ed03n;
+    const mix = (v: bigint) => {
+      let z = v & m64;
+      z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & m64;
+      z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & m64;
+      return z ^ (z >> 31n);
+    };
+    const s01 = BigInt(state[0]) | (BigInt(state[1]) << 32n), s23 = BigInt(state[2]) | (BigInt(state[3]) << 32n);
+    const rotl = ((s23 << 29n) | (s23 >> 35n)) & m64;
+    const key = mix(s01 ^ rotl ^ (BigInt(salt >>> 0) << 32n));
     const r = Math.fround(rate);
     let thr = 0, scale = 1;
     if (r >= 1) { thr = 2 ** 32; scale = 0; } else if (r > 0) { thr = Math.ceil(r * 2 ** 32); scale = Math.fround(1 / (1 - r)); }
-    const mask = new Float32Array(x.length), out = new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) {
-      mask[i] = this.next() >= thr ? scale : 0;
-      out[i] = Math.fround(x[i]) * mask[i];
+    const mask = new Float32Array(M * N), out = new Float32Array(M * N);
+    for (let i = 0; i < M; i++) {
+      let c = mix(key ^ ((BigInt((row0 + i) >>> 0) * C) & m64));
+      for (let j = 0; j < N; j++) {
+        c = (c + G) & m64;
+        mask[i * N + j] = Number(mix(c) >> 32n) >= thr ? scale : 0;
+        out[i * N + j] = Math.fround(x[i * N + j]) * mask[i * N + j];
+      }
     }
     return { out, mask };
   }
