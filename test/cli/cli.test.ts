@@ -65,7 +65,7 @@ describe('simdnn CLI', () => {
     expect(Number(/r2 (-?[\d.]+)/.exec(r.stdout.split('test:')[1])![1])).toBeGreaterThan(0.7);
   });
 
-  it('train --threads 2 uses worker threads and gives the same weights as 1 thread', async () => {
+  it('train --threads 2 uses worker threads and gives the weights of 1 thread up to summation order (1e-5)', async () => {
     const nn = await import('../../src/index.js');
     const common = ['train', '--epochs', '1', '--layers', '64', '--batch-size', '256', '--optimizer', 'sgd', '--seed', '3'];
     const one = await run([...common, '--out', join(dir, 't1.simdnn')]);
@@ -74,10 +74,13 @@ describe('simdnn CLI', () => {
     expect(two.status, two.stderr).toBe(0);
     expect(one.stdout).toMatch(/· 1 thread\n/);
     expect(two.stdout).toMatch(/· 2 threads\n/);
-    const w = (f: string) => [...nn.loadModelSync(join(dir, f)).getWeights().values()].map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength));
+    const w = (f: string) => [...nn.loadModelSync(join(dir, f)).getWeights().values()];
     const [a, b] = [w('t1.simdnn'), w('t2.simdnn')];
     expect(a.length).toBe(4);
-    a.forEach((t, i) => expect(t.equals(b[i])).toBe(true));
+    a.forEach((t, i) => {
+      const scale = Math.max(...t.map(Math.abs));
+      t.forEach((v, j) => expect(Math.abs(v - b[i][j])).toBeLessThanOrEqual(1e-5 * scale));
+    });
   });
 
   it('export --onnx --tfjs writes files that onnxruntime-web and TF.js load and that predict as the model does', async () => {
