@@ -60,6 +60,8 @@ export class Parallel {
   private banks: number[] = [];
   private recorded = new Map<string, Recorded>();
   private recording = false;
+  /** Each thread's last optimizer tape. */
+  private lastUpdate: Tape[] = [];
 
   constructor(private readonly m: StepHost, readonly pool: ThreadPool) {
     this.rec = new Recorder(m.engine);
@@ -92,10 +94,13 @@ export class Parallel {
     return {
       sumsq: () => e.k.f32_sumsq(m.grads, m.trainableSize),
       run: (update) => {
-        const tapes = arenaRanges(m.trainableSize, T).map(([lo, hi]) => {
+        const tapes = arenaRanges(m.trainableSize, T).map(([lo, hi], t) => {
           const ops: Op[] = [];
           this.rec.record(ops, () => update(e.k as Kernels, lo, hi));
-          return { id: -1, ops };
+          // A step with the same arguments as the last (constant lr, no step count) is sent once.
+          const last = this.lastUpdate[t];
+          if (last && sameOps(last.ops, ops)) return last;
+          return (this.lastUpdate[t] = { id: this.pool.newId(), ops });
         });
         this.pool.run(tapes);
       },
@@ -182,6 +187,10 @@ export class Parallel {
     this.recorded.clear();
     this.pool.dispose();
   }
+}
+
+function sameOps(a: Op[], b: Op[]): boolean {
+  return a.length === b.length && a.every((o, i) => o.length === b[i].length && o.every((v, j) => Object.is(v, b[i][j])));
 }
 
 /** Which dropout layers are switched off (gradCheck does): part of a recorded step's shape. */
