@@ -18,6 +18,22 @@ import { hsum, vsign } from './simd';
 // in every thread; a fixed thread count is reproducible). Sums are f64: E[x²] − mean² does not
 // cancel at f32 data in double precision. One slice (T = 1) is the single-thread case.
 
+// The T slices' two sums of column j (blocks of 2N f64: first sums, then second sums), added in
+// block order, into part0 and part1.
+let part0: f64 = 0;
+let part1: f64 = 0;
+@inline function sum_parts(parts: usize, T: i32, N: i32, j: i32): void {
+  const n2 = <usize>N << 3, block = n2 << 1;
+  let a: f64 = 0, b: f64 = 0;
+  for (let t = 0; t < T; t++) {
+    const o = parts + <usize>t * block + (<usize>j << 3);
+    a += load<f64>(o);
+    b += load<f64>(o + n2);
+  }
+  part0 = a;
+  part1 = b;
+}
+
 // part (2N f64) written: Σ_i x[i][j] for j < N, then Σ_i x[i][j]².
 export function f64_batchnorm_stats(part: usize, x: usize, M: i32, N: i32): void {
   const n2 = <usize>N << 3;
@@ -46,18 +62,12 @@ export function f32_batchnorm_fwd_train(out: usize, xhat: usize, mean: usize, in
                                         M: i32, N: i32, momentum: f32, eps: f32,
                                         parts: usize, T: i32, total: i32, running: i32): void {
   if (N <= 0 || total <= 0) return;
-  const n2 = <usize>N << 3, block = n2 << 1;
   const invT: f64 = 1.0 / <f64>total;
   const unbias: f64 = total > 1 ? <f64>total / <f64>(total - 1) : 1;
   for (let j = 0; j < N; j++) {
-    let s: f64 = 0, ss: f64 = 0;
-    for (let t = 0; t < T; t++) {
-      const o = parts + <usize>t * block + (<usize>j << 3);
-      s += load<f64>(o);
-      ss += load<f64>(o + n2);
-    }
-    const mu = s * invT;
-    const v = Math.max(ss * invT - mu * mu, 0);
+    sum_parts(parts, T, N, j);
+    const mu = part0 * invT;
+    const v = Math.max(part1 * invT - mu * mu, 0);
     const o = <usize>j << 2;
     store<f32>(mean + o, <f32>mu);
     store<f32>(invstd + o, <f32>(1.0 / Math.sqrt(v + <f64>eps)));
@@ -146,18 +156,13 @@ export function f64_batchnorm_bwd_sums(part: usize, dgamma: usize, dbeta: usize,
 export function f32_batchnorm_bwd(dx: usize, dy: usize, xhat: usize, invstd: usize, gamma: usize, M: i32, N: i32,
                                   parts: usize, T: i32, total: i32, scratch: usize): void {
   if (N <= 0 || total <= 0) return;
-  const n2 = <usize>N << 3, block = n2 << 1, rowBytes = <usize>N << 2;
+  const rowBytes = <usize>N << 2;
   const fT: f32 = <f32>total;
   const invT: f32 = <f32>1 / fT;
   for (let j = 0; j < N; j++) {
-    let s: f64 = 0, sh: f64 = 0;
-    for (let t = 0; t < T; t++) {
-      const o = parts + <usize>t * block + (<usize>j << 3);
-      s += load<f64>(o);
-      sh += load<f64>(o + n2);
-    }
-    store<f32>(scratch + (<usize>j << 2), <f32>s);
-    store<f32>(scratch + rowBytes + (<usize>j << 2), <f32>sh);
+    sum_parts(parts, T, N, j);
+    store<f32>(scratch + (<usize>j << 2), <f32>part0);
+    store<f32>(scratch + rowBytes + (<usize>j << 2), <f32>part1);
   }
   const sdyp = scratch, sdhp = scratch + rowBytes;
   for (let i = 0; i < M; i++) {
