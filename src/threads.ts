@@ -82,9 +82,11 @@ export class Recorder {
   barrier(): void { this.ops.push([BARRIER, -1]); }
 }
 
-// Control block (i32 slots). Per-worker words start at WORKER (op, tape id) and heartbeats at HB.
+// Control block (i32 slots). Per-worker words: op, tape id, heartbeat, and the generation of the
+// job the op belongs to (a worker that wakes late for an idle generation must not run the next
+// job's op twice).
 const GEN = 0, PENDING = 1, READY = 2, FAILED = 3, BAR = 4, BARGEN = 5, ABORT = 6, NTHREADS = 7;
-const OPS = 16, TAPE = 16 + 64, HB = 16 + 128, CTL_WORDS = 16 + 192;
+const OPS = 16, TAPE = 16 + 64, HB = 16 + 128, JOBGEN = 16 + 192, CTL_WORDS = 16 + 256;
 const OP_IDLE = 0, OP_RUN = 1, OP_EXIT = 2;
 /** Tapes a worker keeps decoded (oldest dropped first; the pool mirrors which). */
 const KEEP_TAPES = 64;
@@ -142,14 +144,15 @@ const f64 = new Float64Array(memory.buffer);
 const tapes = new Map();
 Atomics.add(i32, ${READY}, 1);
 Atomics.notify(i32, ${READY});
-let gen = 0;
+let gen = 0, ran = 0;
 for (;;) {
   const until = performance.now() + ${SPIN_MS};
   while (Atomics.load(i32, ${GEN}) === gen && performance.now() < until);
   Atomics.wait(i32, ${GEN}, gen);
   gen = Atomics.load(i32, ${GEN});
-  const op = i32[${OPS} + index];
-  if (op === ${OP_IDLE}) continue;
+  const op = Atomics.load(i32, ${OPS} + index), job = Atomics.load(i32, ${JOBGEN} + index);
+  if (op === ${OP_IDLE} || job === ran) continue;
+  ran = job;
   if (op === ${OP_EXIT}) {
     Atomics.sub(i32, ${PENDING}, 1);
     Atomics.notify(i32, ${PENDING});
@@ -273,10 +276,12 @@ export class ThreadPool {
       throw new SimdnnError(`ThreadPool: thread ${gone + 1} exited (code ${code}) before this step; it is restarted at the next step`);
     }
     this.start();
+    const job = Atomics.load(i32, GEN) + 1;
     for (let t = 1; t < this.threads; t++) {
       const s = this.w[t - 1], tape = tapes[t];
-      i32[OPS + t - 1] = tape ? OP_RUN : OP_IDLE;
+      Atomics.store(i32, OPS + t - 1, tape ? OP_RUN : OP_IDLE);
       if (!tape) continue;
+      Atomics.store(i32, JOBGEN + t - 1, job);
       i32[TAPE + t - 1] = tape.id;
       if (tape.id < 0 || !s.sent.has(tape.id)) {
         s.port!.postMessage({ id: tape.id, ops: tape.ops });
@@ -380,7 +385,11 @@ export class ThreadPool {
     this.disposed = true;
     const i32 = this.i32;
     const live = this.w.filter((s) => s.worker && s.exited === undefined).length;
-    this.w.forEach((s, i) => { i32[OPS + i] = s.worker ? OP_EXIT : OP_IDLE; });
+    const job = Atomics.load(i32, GEN) + 1;
+    this.w.forEach((s, i) => {
+      Atomics.store(i32, OPS + i, s.worker ? OP_EXIT : OP_IDLE);
+      Atomics.store(i32, JOBGEN + i, job);
+    });
     Atomics.store(i32, PENDING, live);
     Atomics.add(i32, GEN, 1);
     Atomics.notify(i32, GEN);
