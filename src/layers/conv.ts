@@ -10,7 +10,8 @@ import {
 import { checkBool, checkInt, checkOneOf, reject } from '../validate.js';
 import type { Engine } from '../wasm.js';
 import type { GemmRunner } from '../threads.js';
-import { Act, type ActivationName } from './activation.js';
+import { Act } from './activation.js';
+import type { KernelLayerOptions } from './dense.js';
 import {
   Buffers, checkInit, checkKeys, checkName, checkRegularizer, isImage, shapeText,
   type Builder, type Init, type Layer, type ParamRef, type RefGrads, type Regularizer,
@@ -62,7 +63,8 @@ const convArgs = (g: ImageGeometry, batch: number) =>
 const poolArgs = (g: ImageGeometry, batch: number) =>
   [batch, g.H, g.W, g.C, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.Ho, g.Wo] as const;
 
-export interface Conv2dOptions {
+/** conv2d options: the kernel layer options (init fans kh·kw·cin and kh·kw·filters) and the geometry. */
+export interface Conv2dOptions extends KernelLayerOptions {
   /** Kernel height and width (required). */
   kernelSize: Size2;
   /** Default 1. */
@@ -71,17 +73,8 @@ export interface Conv2dOptions {
   padding?: Padding;
   /** Dilation rate (default 1). */
   dilation?: Size2;
-  activation?: ActivationName;
-  /** leakyRelu slope / ELU α. */
-  alpha?: number;
-  /** Kernel initializer (default glorotUniform, as Keras; fans are kh·kw·cin and kh·kw·filters). */
-  init?: Init;
-  biasInit?: Init;
-  useBias?: boolean;
-  kernelRegularizer?: Regularizer;
-  biasRegularizer?: Regularizer;
-  name?: string;
 }
+
 const CONV_KEYS = ['kernelSize', 'strides', 'padding', 'dilation', 'activation', 'alpha', 'init', 'biasInit', 'useBias',
   'kernelRegularizer', 'biasRegularizer', 'name'] as const;
 

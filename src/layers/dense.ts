@@ -11,7 +11,8 @@ import {
   type Builder, type Init, type Layer, type ParamRef, type RefGrads, type Regularizer, type StepSlice,
 } from './layer.js';
 
-export interface DenseOptions {
+/** What layers with a kernel and a bias take (dense, conv2d). */
+export interface KernelLayerOptions {
   activation?: ActivationName;
   /** leakyRelu slope / ELU α. */
   alpha?: number;
@@ -21,8 +22,10 @@ export interface DenseOptions {
   useBias?: boolean;
   kernelRegularizer?: Regularizer;
   biasRegularizer?: Regularizer;
-  activityRegularizer?: Regularizer;
   name?: string;
+}
+export interface DenseOptions extends KernelLayerOptions {
+  activityRegularizer?: Regularizer;
 }
 const KEYS = ['activation', 'alpha', 'init', 'biasInit', 'useBias', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'name'] as const;
 
