@@ -184,8 +184,8 @@ function artifacts(where: string, model: Sequential): TfjsArtifacts {
       : l.params().map((p) => ({ local: p.name.slice(l.name.length + 1), shape: l instanceof PReLU ? [...tfShape] : p.shape, data: w.get(p.name)! }));
     shape = model.outputShapes.get(l)!;
     image &&= isImage(shape);
-    for (const { local, shape, data: d } of params) {
-      specs.push({ name: `${l.name}/${TO_TFJS_WEIGHT.get(local) ?? local}`, shape, dtype: 'float32' });
+    for (const { local, shape: dims, data: d } of params) {
+      specs.push({ name: `${l.name}/${TO_TFJS_WEIGHT.get(local) ?? local}`, shape: dims, dtype: 'float32' });
       data.push(d);
     }
   });
@@ -400,12 +400,9 @@ function parseTopology(mj: Obj): { inputShape: number[]; name?: string; layers: 
       return;
     }
     if (!inputShape) fail(`${path}.config.batch_input_shape`, 'missing; the first layer must give the input shape');
-    if (cls === 'Flatten' && !isImage(shape)) {
-      // Rows already, for simdnn: nothing to do.
-      shape = [shape.reduce((a, b) => a * b, 1)];
-      return;
-    }
-    if (shape.length > 1 && !(isImage(shape) && ON_IMAGES.has(cls))) {
+    // A Flatten of what simdnn reads as rows already (features, or an input of rank 2 or > 3) adds no layer.
+    const rows = cls === 'Flatten' && !isImage(shape);
+    if (shape.length > 1 && !rows && !(isImage(shape) && ON_IMAGES.has(cls))) {
       fail(`${path}.class_name`, `${cls} on [null, ${shape.join(', ')}]: inputs of rank > 1 need a Flatten layer first (simdnn's ${cls} takes features)`);
     }
     let r: ReturnType<typeof fromTfjsLayer>;
@@ -415,9 +412,10 @@ function parseTopology(mj: Obj): { inputShape: number[]; name?: string; layers: 
       if (!(e instanceof ConfigError || e instanceof ShapeError)) throw e;
       fail(`${path}.config`, e.message);
     }
+    shape = r.shape;
+    if (rows) return;
     layers.push(r.layer);
     for (const [w, ws] of r.weights) expected.push({ name: `${c.name}/${w}`, shape: ws, layer: r.layer, param: FROM_TFJS_WEIGHT.get(w) ?? w });
-    shape = r.shape;
   });
   if (layers.length === 0) fail('modelTopology.config.layers', 'has no layer after the input');
   return { inputShape: inputShape!, name: typeof topo.config === 'object' ? ((topo.config as Obj).name as string) : undefined, layers, expected };
