@@ -3,6 +3,8 @@
 import type { Tensor } from './tensor.js';
 import type { Engine } from './wasm.js';
 
+let uploads = 0;
+
 /** A dataset copied into wasm memory once (u8 images stay u8); released by its owner. */
 export class WasmData {
   readonly x: number;
@@ -17,6 +19,8 @@ export class WasmData {
   readonly labels: boolean;
   /** Sample weights (f32, one per row), or 0. */
   readonly sw: number = 0;
+  /** Distinct for every upload (part of a recorded step's key: the gather's arguments come from it). */
+  readonly id = ++uploads;
   constructor(readonly e: Engine, x: Tensor<Float32Array | Uint8Array>, y: Int32Array | Float32Array | undefined, readonly cols: number,
               sampleWeight?: Float32Array) {
     this.n = x.rows;
@@ -105,7 +109,7 @@ export class StepBuffers {
     this.batch = undefined;
     if (!b) return undefined;
     const { data: d, outputs } = b;
-    return { key: [d.x, d.y, d.sw, d.u8, d.labels, d.cols, d.scale, d.shift, outputs].join(':'), gather: (row0, rows) => this.gatherRows(d, outputs, row0, rows) };
+    return { key: `${d.id}:${outputs}`, gather: (row0, rows) => this.gatherRows(d, outputs, row0, rows) };
   }
   private batch?: { data: WasmData; outputs: number };
   /** Rows [row0, row0 + rows) of a staged batch, through the kernels the engine has at the call (a recorded step records them). */
