@@ -98,7 +98,8 @@ export function argMax(x: Tensor | NestedNumbers | Float32Array | Int32Array | U
   return out;
 }
 
-export type Input = Tensor | Float32Array | Uint8Array | number[][];
+/** Nested arrays give their shape: number[][] rows of features, number[][][][] images [n, H, W, C]. */
+export type Input = Tensor | Float32Array | Uint8Array | number[][] | number[][][] | number[][][][];
 /** Targets: integer class labels, or real values with one column per output (rows × outputs). */
 export type Target = Tensor | Int32Array | Uint8Array | Float32Array | readonly number[] | readonly (readonly number[])[];
 
@@ -114,11 +115,11 @@ export function asInput(where: string, name: string, x: unknown, features: numbe
   } else if (Array.isArray(x) && x.every((r) => Array.isArray(r))) {
     const rows = x as unknown[][];
     const bad = rows.findIndex((r) => r.length !== features);
-    if (bad >= 0) throw new ShapeError(`${where}: ${name}[${bad}] has ${rows[bad].length} features, expected ${features}`);
+    if (bad >= 0 && !Array.isArray(rows[0][0])) throw new ShapeError(`${where}: ${name}[${bad}] has ${rows[bad].length} features, expected ${features}`);
     const n = fromNested(where, name, rows);
     t = new Tensor(n.data, n.shape);
   } else {
-    reject(where, `${name}`, x, 'a Tensor, Float32Array, Uint8Array or number[][]');
+    reject(where, `${name}`, x, 'a Tensor, Float32Array, Uint8Array or nested number arrays (number[][], or number[][][][] for images)');
   }
   if (t.data instanceof Int32Array) throw new ConfigError(`${where}: ${name} is an Int32Array tensor; inputs must be Float32Array or Uint8Array`);
   if (t.cols !== features) {

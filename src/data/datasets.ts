@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataFormatError, ConfigError, MissingDependencyError } from '../errors.js';
-import { checkInt, checkNum, checkOneOf } from '../validate.js';
+import { checkInt, checkKeys, checkNum, checkOneOf } from '../validate.js';
 import { readCsv } from '../io/csv.js';
 import { readIdx } from '../io/idx.js';
 import { Tensor } from '../tensor.js';
@@ -49,6 +49,7 @@ function packagedTable(file: string): string {
  * than teaching or benchmarking.
  */
 export function bostonHousing(opts: { testFraction?: number; seed?: number; path?: string } = {}): BostonHousing {
+  checkKeys('bostonHousing', opts, ['testFraction', 'seed', 'path']);
   const f = checkNum('bostonHousing', 'testFraction', opts.testFraction ?? 0.2, (v) => v > 0 && v < 1, 'in (0, 1)');
   const seed = checkInt('bostonHousing', 'seed', opts.seed ?? 0);
   const path = opts.path ?? packagedTable('boston-housing.csv');
@@ -101,6 +102,7 @@ function mnistDigitsDir(): string {
  * MissingDependencyError (with the install command) when `mnist` is not installed.
  */
 export function mnistDigits(opts: { testFraction?: number; seed?: number; shape?: ImageLayout } = {}): Dataset {
+  checkKeys('mnistDigits', opts, ['testFraction', 'seed', 'shape']);
   // Checked before the 41 MB of JSON is read and parsed.
   const testFraction = checkNum('mnistDigits', 'testFraction', opts.testFraction ?? 0.2, (v) => v > 0 && v < 1, 'in (0, 1)');
   if (opts.shape !== undefined) checkOneOf('mnistDigits', 'shape', opts.shape, ['flat', 'image'] as const);
@@ -152,6 +154,7 @@ export function findImageFiles(dir: string): ImageFolderFiles | undefined {
  * any name findImageFiles knows, or named by `files`.
  */
 export function readImageFolder(dir: string, files?: ImageFolderFiles, opts: { shape?: ImageLayout } = {}): Dataset {
+  checkKeys('readImageFolder', opts, ['shape']);
   if (opts.shape !== undefined) checkOneOf('readImageFolder', 'shape', opts.shape, ['flat', 'image'] as const);
   const f = files ?? findImageFiles(dir);
   if (!f) {
@@ -170,6 +173,7 @@ export function readImageFolder(dir: string, files?: ImageFolderFiles, opts: { s
 
 /** Fashion-MNIST (60,000 train / 10,000 test) from the first folder that has its four files (under any name findImageFiles knows). */
 export function fashionMnist(opts: { dir?: string; shape?: ImageLayout } = {}): Dataset {
+  checkKeys('fashionMnist', opts, ['dir', 'shape']);
   if (opts.shape !== undefined) checkOneOf('fashionMnist', 'shape', opts.shape, ['flat', 'image'] as const);
   const dirs = dataDirs('fashion-mnist', opts.dir);
   const found = dirs.find((d) => findImageFiles(d));

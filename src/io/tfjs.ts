@@ -356,7 +356,7 @@ function fromTfjsLayer(path: string, cls: string, c: Obj, shape: number[]): { la
     }
     case 'Rescaling': out = { layer: new Rescaling(take('scale') as number, (take('offset') ?? 0) as number, { name }), shape, weights: [] }; break;
     default:
-      fail(`${path}.class_name`, `${show(cls)} is not supported; known: InputLayer, ${KNOWN}`);
+      fail(`${path}.class_name`, `${show(cls)} is not supported; known: InputLayer, ${[...KNOWN].join(', ')}`);
   }
   if (c.dtype !== undefined && c.dtype !== 'float32') fail(`${path}.dtype`, `${show(c.dtype)}; simdnn computes in float32`);
   if (c.trainable === false) fail(`${path}.trainable`, 'is false; simdnn cannot freeze a layer');
@@ -368,8 +368,8 @@ function fromTfjsLayer(path: string, cls: string, c: Obj, shape: number[]): { la
   return out;
 }
 
-const KNOWN = 'Dense, Activation, LeakyReLU, ELU, PReLU, Dropout, BatchNormalization, LayerNormalization, Rescaling, Conv2D, MaxPooling2D, '
-  + 'AveragePooling2D, GlobalAveragePooling2D, Flatten';
+const KNOWN: ReadonlySet<string> = new Set(['Dense', 'Activation', 'LeakyReLU', 'ELU', 'PReLU', 'Dropout', 'BatchNormalization', 'LayerNormalization',
+  'Rescaling', 'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten']);
 
 /** The Sequential topology: input shape, simdnn layers and the weights they expect. */
 function parseTopology(mj: Obj): { inputShape: number[]; name?: string; layers: Layer[]; expected: Expected[] } {
@@ -402,7 +402,7 @@ function parseTopology(mj: Obj): { inputShape: number[]; name?: string; layers: 
     if (!inputShape) fail(`${path}.config.batch_input_shape`, 'missing; the first layer must give the input shape');
     // A Flatten of what simdnn reads as rows already (features, or an input of rank 2 or > 3) adds no layer.
     const rows = cls === 'Flatten' && !isImage(shape);
-    if (shape.length > 1 && !rows && !(isImage(shape) && ON_IMAGES.has(cls))) {
+    if (shape.length > 1 && !rows && !(isImage(shape) && ON_IMAGES.has(cls)) && KNOWN.has(cls)) {
       fail(`${path}.class_name`, `${cls} on [null, ${shape.join(', ')}]: inputs of rank > 1 need a Flatten layer first (simdnn's ${cls} takes features)`);
     }
     let r: ReturnType<typeof fromTfjsLayer>;

@@ -57,6 +57,15 @@ describe('nn.tensor from nested arrays', () => {
     expect(Array.from(m.predict(x).data)).toEqual(Array.from(m.predict(nn.tensor(x)).data));
     expect(() => m.predict([[1, 2, 3, 4, 'a' as never]])).toThrow(/Sequential\.predict: x\[0\]\[4\] is "a"; it must be a number/);
   });
+  it('predict and evaluate take nested images [n, H, W, C] as nn.tensor does; a ragged one is a ShapeError', () => {
+    const m = nn.sequential({ inputShape: [2, 2, 1], seed: 1 }, [nn.conv2d(2, { kernelSize: 2 }), nn.flatten(), nn.dense(2)]);
+    m.compile({ loss: 'softmaxCrossEntropy', optimizer: nn.sgd({ lr: 0.1 }) });
+    const x = [[[[1], [2]], [[3], [4]]], [[[0], [-1]], [[0.5], [2]]]];
+    expect(Array.from(m.predict(x).data)).toEqual(Array.from(m.predict(nn.tensor(x)).data));
+    expect(m.evaluate(x, [0, 1]).loss).toBeCloseTo(m.evaluate(nn.tensor(x), [0, 1]).loss, 6);
+    expect(() => m.predict([[[[1], [2]], [[3]]]])).toThrow(nn.ShapeError);
+    m.dispose();
+  });
 });
 
 describe('nn.argMax', () => {

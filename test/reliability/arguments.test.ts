@@ -66,6 +66,11 @@ const rows: Row[] = [
   ...[0, 1, -0.5, 1.5, NaN].map((f): Row => [`trainTestSplit › testFraction ${f}`, () => nn.data.trainTestSplit(nn.tensor(new Float32Array(8), [4, 2]), [0, 1, 0, 1], { testFraction: f }), nn.ConfigError, /testFraction/]),
   ['trainTestSplit › y of the wrong length', () => nn.data.trainTestSplit(nn.tensor(new Float32Array(8), [4, 2]), [0, 1]), nn.ShapeError, /y/],
   ...[0, 1, -0.5, NaN].map((f): Row => [`mnistDigits › testFraction ${f}`, () => nn.datasets.mnistDigits({ testFraction: f }), nn.ConfigError, /testFraction/]),
+  ['mnistDigits › a misspelled option', () => nn.datasets.mnistDigits({ testFracton: 0.5 } as never), nn.ConfigError, /unknown option "testFracton"; known: testFraction, seed, shape/],
+  ['mnistDigits › null options', () => nn.datasets.mnistDigits(null as never), nn.ConfigError, /mnistDigits: options is null/],
+  ['fashionMnist › a misspelled option', () => nn.datasets.fashionMnist({ dri: '/nonexistent' } as never), nn.ConfigError, /unknown option "dri"; known: dir, shape/],
+  ['bostonHousing › a misspelled option', () => nn.datasets.bostonHousing({ sed: 1 } as never), nn.ConfigError, /unknown option "sed"/],
+  ['readImageFolder › a misspelled option', () => nn.datasets.readImageFolder('/nonexistent', undefined, { shap: 'image' } as never), nn.ConfigError, /unknown option "shap"/],
   ['tensor › data length ≠ shape product', () => nn.tensor(new Float32Array(5), [2, 3]), nn.ShapeError, /shape|5/],
   ['tensor › negative dimension', () => nn.tensor(new Float32Array(0), [-1, 0]), nn.ShapeError, /shape/],
   // io
