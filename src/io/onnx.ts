@@ -229,7 +229,7 @@ function oihw(w: Float32Array, [kh, kw, cin, cout]: readonly number[]): Float32A
 type Nodes<L extends Layer> = (g: Graph, l: L, x: Value, s: string, shape: readonly number[]) => string | Value;
 interface LayerNodes { layout: Layout | 'any'; nodes: Nodes<Layer> }
 const on = <L extends Layer>(layout: Layout | 'any', f: Nodes<L>): LayerNodes => ({ layout, nodes: f as Nodes<Layer> });
-/** Per-value parameters (prelu's slopes, a normalization's statistics) in the shape of the value they broadcast against. */
+/** Per-value parameters (prelu's slopes) in the shape of the value they broadcast against. */
 const perValue = (x: Value, shape: readonly number[]) => (x.layout === 'nhwc' ? shape : [shape.reduce((a, b) => a * b, 1)]);
 
 /** The nodes of each layer type. */
@@ -250,7 +250,8 @@ const LAYER_NODES: ReadonlyMap<string, LayerNodes> = new Map([
   })],
   // (x − mean)·scale, scale = 1/max(√variance, 1e-7) as f32_inv_std computes it: a constant column stays exactly 0.
   ['normalization', on<Normalization>('nhwc', (g, l, x, s, shape) => {
-    const scale = Float32Array.from(invStdRef(g.values(l.variance!))), dims = perValue(x, shape);
+    // One value per feature of the last axis (an image's channels): it broadcasts over the others.
+    const scale = Float32Array.from(invStdRef(g.values(l.variance!))), dims = [l.mean!.size];
     return g.node('Mul', [g.node('Sub', [x.name, g.param(l.mean!, dims)], s), g.derived(`${l.name}/scale`, dims, scale)], s);
   })],
   ['rescaling', on<Rescaling>('any', (g, l, x, s) => {

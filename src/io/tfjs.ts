@@ -119,9 +119,10 @@ function toTfjsLayer(where: string, l: Layer): TfjsLayer {
  * axis only, simdnn on all values: a Flatten goes before it), or either (element-wise).
  */
 function onImage(l: Layer): 'image' | 'features' | 'either' {
-  if (l instanceof Dense || l instanceof Normalization) return 'features';
+  if (l instanceof Dense) return 'features';
   if (l instanceof Activation) return l.act.rowwise ? 'image' : 'either';
-  return l instanceof Conv2D || l instanceof MaxPool2D || l instanceof AvgPool2D || l instanceof BatchNorm || l instanceof LayerNorm || l instanceof PReLU ? 'image' : 'either';
+  return l instanceof Conv2D || l instanceof MaxPool2D || l instanceof AvgPool2D || l instanceof BatchNorm || l instanceof LayerNorm || l instanceof PReLU
+    || l instanceof Normalization ? 'image' : 'either';
 }
 
 /**
@@ -134,7 +135,7 @@ function onImage(l: Layer): 'image' | 'features' | 'either' {
  */
 const NORM_TFJS_EPS = 1e-30;
 function normalizationWeights(w: Map<string, Float32Array>, l: Normalization): { local: string; shape: number[]; data: Float32Array }[] {
-  const n = l.inputSize, v = w.get(l.variance!.name)!;
+  const n = l.mean!.size, v = w.get(l.variance!.name)!;
   return [
     { local: 'gamma', shape: [n], data: new Float32Array(n).fill(1) },
     { local: 'beta', shape: [n], data: new Float32Array(n) },
@@ -163,18 +164,15 @@ function artifacts(where: string, model: Sequential): TfjsArtifacts {
     layers.push({ class_name: 'Flatten', config: { name, trainable: true } });
   };
   // An image input stays an image; other inputs of rank > 1 are rows of features, as simdnn reads them.
-  let shape: readonly number[] = model.inputShape, image = isImage(shape), flattenedFor = '';
+  let shape: readonly number[] = model.inputShape, image = isImage(shape);
   if (!image && shape.length > 1) flatten();
   // toTfjsLayer refuses a residual block before the walk would descend into it.
   walkLayers(model.layers, (l) => {
     const need = isImage(shape) ? onImage(l) : 'either';
+    // Only a dense layer takes an image flattened, and what follows it is features.
     if (need === 'features' && image) {
       flatten();
       image = false;
-      flattenedFor = l.name;
-    } else if (need === 'image' && !image && isImage(shape)) {
-      throw new ConfigError(`${where}: layer ${show(l.name)} (${l.type}) acts on the channels of its input ${shapeText(shape)}, but TF.js had to flatten it `
-        + `for layer ${show(flattenedFor)}, a per-value normalization (export it with nn.io.exportOnnx)`);
     }
     const tfShape = image ? shape : [l.inputSize];
     unique(l.name);

@@ -8,7 +8,7 @@ import { NORM_EPS, colAffineBwdRef, colAffineRef, columnStatsRef, invStdRef } fr
 import { Tensor, asInput, fromNested } from '../tensor.js';
 import { checkNum, reject } from '../validate.js';
 import type { Engine } from '../wasm.js';
-import { Buffers, checkKeys, checkName, type Builder, type Layer, type ParamRef, type RefGrads } from './layer.js';
+import { Buffers, checkKeys, checkName, featureAxis, type Builder, type Layer, type ParamRef, type RefGrads } from './layer.js';
 
 /** A mean or variance as given: one number for every feature, or one per feature. */
 export type Stat = number | ArrayLike<number>;
@@ -38,13 +38,14 @@ function checkStat(where: string, name: string, v: unknown, min: number): number
 function perFeature(where: string, name: string, v: number | Float32Array, n: number): Float32Array | { constant: number } {
   // Nothing of size n is made here: a hostile file's inputShape is checked against its tensors after build.
   if (typeof v === 'number') return { constant: v };
-  if (v.length !== n) throw new ShapeError(`${where}: ${name} has ${v.length} values; the layer has ${n} input features`);
+  if (v.length !== n) throw new ShapeError(`${where}: ${name} has ${v.length} values; the layer has ${n} features (the last axis of its input)`);
   return v;
 }
 
 /**
- * nn.normalization({ axis, mean, variance }): y = (x − mean)/max(√variance, 1e-7) per feature
- * (Keras Normalization). mean and variance come from the options or from layer.adapt(x), and are
+ * nn.normalization({ axis, mean, variance }): y = (x − mean)/max(√variance, 1e-7) per feature of
+ * the last axis (Keras Normalization, axis −1): per channel on an image [H, W, C], per value on
+ * features. mean and variance come from the options or from layer.adapt(x), and are
  * non-trainable weights: saved and loaded with the model, never updated by an optimizer.
  */
 export class Normalization implements Layer {
@@ -59,12 +60,14 @@ export class Normalization implements Layer {
   private e?: Engine;
   private bufs = new Buffers();
   private y = 0; private dx = 0; private s = 0;
+  /** Features of the last axis (channels on an image) and rows per sample (H·W on an image, else 1). */
+  private cols = 0; private perSample = 1;
 
   constructor(opts: NormalizationOptions = {}) {
     const where = 'normalization';
     checkKeys(where, opts, ['axis', 'mean', 'variance', 'name']);
     if (opts.axis !== undefined && opts.axis !== -1 && opts.axis !== 1) {
-      reject(where, 'axis', opts.axis, '-1 (or 1): statistics per feature; layers see each sample as a row of features');
+      reject(where, 'axis', opts.axis, '-1 (or 1): statistics per feature of the last axis (per channel on an image)');
     }
     if ((opts.mean === undefined) !== (opts.variance === undefined)) {
       throw new ConfigError(`${where}: mean is ${show(opts.mean)} and variance is ${show(opts.variance)}; give both, or neither and call layer.adapt(x)`);
@@ -79,23 +82,27 @@ export class Normalization implements Layer {
   get adapted(): boolean { return this.given !== undefined; }
 
   /**
-   * Sets mean and population variance per feature from a data set of the layer's inputs
-   * (rows × features, accumulated in float64; a constant column gets variance 0 and maps to 0).
-   * Before the layer is in a model x must carry its shape (a Tensor or number[][]); after, it is
-   * checked against the layer's input size and the model's weights change — refused while it fits.
+   * Sets mean and population variance per feature of the last axis (per channel of images
+   * [n, H, W, C], as Keras's adapt) from a data set of the layer's inputs, accumulated in float64;
+   * a constant feature gets variance 0 and maps to 0. Before the layer is in a model x must carry
+   * its shape (a Tensor or nested arrays); after, it is checked against the layer's input and the
+   * model's weights change — refused while it fits.
    */
-  adapt(x: Tensor | Float32Array | Uint8Array | number[][]): this {
+  adapt(x: Tensor | Float32Array | Uint8Array | number[][] | number[][][][]): this {
     const where = `${this.name || 'normalization'}.adapt`;
     this.b?.checkIdle(where);
-    let t: Tensor<Float32Array | Uint8Array>;
-    if (this.b) t = asInput(where, 'x', x, this.inputSize);
+    let t: Tensor<Float32Array | Uint8Array>, n: number;
+    if (this.b) [t, n] = [asInput(where, 'x', x, this.inputSize), this.cols];
     else if (x instanceof Tensor || Array.isArray(x)) {
-      const cols = x instanceof Tensor ? x.cols : Array.isArray(x[0]) ? x[0].length : 0;
-      t = asInput(where, 'x', x, Math.max(cols, 1));
+      const nested = Array.isArray(x) ? fromNested(where, 'x', x) : undefined;
+      const u = x instanceof Tensor ? x : new Tensor(nested!.data, nested!.shape);
+      // Keras: statistics over every axis but the last (an image's channels).
+      n = u.shape.length >= 3 ? u.shape[u.shape.length - 1] : Math.max(u.cols, 1);
+      t = asInput(where, 'x', u, Math.max(u.cols, 1));
     } else {
-      throw new ShapeError(`${where}: x is ${show(x)} and the layer is in no model yet, so its feature count is unknown; pass a Tensor with a shape or number[][] rows`);
+      throw new ShapeError(`${where}: x is ${show(x)} and the layer is in no model yet, so its feature count is unknown; pass a Tensor with a shape or nested arrays`);
     }
-    const n = t.cols, M = t.rows;
+    const M = t.data.length / n;
     const range = t.range, d = t.data;
     const v = d instanceof Uint8Array ? Float64Array.from(d, (b) => range[0] + b * ((range[1] - range[0]) / 255)) : d;
     const bad = v.findIndex((u) => !Number.isFinite(u));
@@ -119,32 +126,34 @@ export class Normalization implements Layer {
 
   build(b: Builder, n: number): number {
     const where = `${this.name || 'normalization'}`;
+    const [c, perSample] = featureAxis(b.inputShape, n);
     const init = this.given
-      ? { mean: perFeature(where, 'mean', this.given.mean, n), variance: perFeature(where, 'variance', this.given.variance, n) }
+      ? { mean: perFeature(where, 'mean', this.given.mean, c), variance: perFeature(where, 'variance', this.given.variance, c) }
       : undefined;
     this.inputSize = this.outputSize = n;
+    [this.cols, this.perSample] = [c, perSample];
     this.b = b;
     this.e = b.engine;
-    this.mean = b.param('mean', [n], init?.mean ?? 'zeros', { trainable: false });
-    this.variance = b.param('variance', [n], init?.variance ?? 'ones', { trainable: false });
+    this.mean = b.param('mean', [c], init?.mean ?? 'zeros', { trainable: false });
+    this.variance = b.param('variance', [c], init?.variance ?? 'ones', { trainable: false });
     return n;
   }
   reserve(e: Engine, batch: number): void {
     this.e = e;
     const n = this.inputSize;
-    const p = this.bufs.reserve(e, batch, (m) => [m * n, m * n, n]);
+    const p = this.bufs.reserve(e, batch, (m) => [m * n, m * n, this.cols]);
     if (p) [this.y, this.dx, this.s] = p;
   }
   forward(x: number, batch: number): number {
-    const k = this.e!.k, n = this.inputSize;
+    const k = this.e!.k, c = this.cols;
     // The scale from the variance weight each pass: setWeights or a loaded file may have changed it.
-    k.f32_inv_std(this.s, this.variance!.ptr, n, NORM_EPS);
-    k.f32_col_affine_fwd(this.y, x, this.mean!.ptr, this.s, 0, batch, n);
+    k.f32_inv_std(this.s, this.variance!.ptr, c, NORM_EPS);
+    k.f32_col_affine_fwd(this.y, x, this.mean!.ptr, this.s, 0, batch * this.perSample, c);
     return this.y;
   }
   backward(dy: number, batch: number, needDx: boolean): number {
     if (!needDx) return 0;
-    this.e!.k.f32_col_affine_bwd(this.dx, dy, this.s, batch, this.inputSize);
+    this.e!.k.f32_col_affine_bwd(this.dx, dy, this.s, batch * this.perSample, this.cols);
     return this.dx;
   }
   activityPenalty(): number { return 0; }
@@ -157,10 +166,10 @@ export class Normalization implements Layer {
     return { axis: this.axis, mean: read(this.mean, this.given.mean), variance: read(this.variance, this.given.variance) };
   }
   refForward(x: Float64Array, batch: number, _t: boolean, read: (p: ParamRef) => Float64Array): Float64Array {
-    return colAffineRef(x, read(this.mean!), invStdRef(read(this.variance!)), undefined, batch, this.inputSize);
+    return colAffineRef(x, read(this.mean!), invStdRef(read(this.variance!)), undefined, batch * this.perSample, this.cols);
   }
   refBackward(dy: Float64Array, batch: number, read: (p: ParamRef) => Float64Array): RefGrads {
-    return { dx: colAffineBwdRef(dy, invStdRef(read(this.variance!)), batch, this.inputSize), grads: new Map() };
+    return { dx: colAffineBwdRef(dy, invStdRef(read(this.variance!)), batch * this.perSample, this.cols), grads: new Map() };
   }
   dispose(): void { this.bufs.dispose(); }
 }

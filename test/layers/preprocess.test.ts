@@ -142,6 +142,28 @@ describe.each(ALL_ISAS)('nn.normalization (%s)', (isa) => {
     assertClose(c.predict(x).data, Array.from(x, (v) => (v - 1) / 2), 1e-6, 1e-6, 'broadcast mean/variance');
   });
 
+  it('on images [n, H, W, C] the statistics are per channel (Keras axis −1), adapted before or after the build; gradients pass through', () => {
+    // The 64 rows of 4 features are 16 images of 2×2 positions with 4 channels: the same columns.
+    const img = nn.tensor(x, [16, 2, 2, 4]);
+    const before = nn.normalization().adapt(img), after = nn.normalization();
+    const m1 = keep(nn.sequential({ inputShape: [2, 2, 4], engine }, [before]));
+    const m2 = keep(nn.sequential({ inputShape: [2, 2, 4], engine }, [after]));
+    after.adapt(img);
+    for (const m of [m1, m2]) {
+      const w = m.getWeights();
+      const mean = [...w.entries()].find(([k]) => k.endsWith('/mean'))![1], variance = [...w.entries()].find(([k]) => k.endsWith('/variance'))![1];
+      expect(mean.length).toBe(4);
+      assertClose(mean, st.mean, 0, 1e-7, 'per-channel mean');
+      assertClose(variance, st.variance, 0, 1e-7, 'per-channel variance');
+      assertClose(m.predict(img).data, keras(x, 64), 1e-5, 1e-5, `${isa} normalization per channel`);
+    }
+    expect(() => nn.sequential({ inputShape: [2, 2, 4], engine }, [nn.normalization({ mean: new Float32Array(16), variance: new Float32Array(16).fill(1) })]))
+      .toThrow(/mean has 16 values; the layer has 4 features \(the last axis of its input\)/);
+    const g = keep(nn.sequential({ inputShape: [2, 2, 4], engine, seed: 3 }, [nn.conv2d(4, { kernelSize: 1 }), nn.normalization({ mean: Float32Array.of(0.1, 0, -0.2, 0.3), variance: Float32Array.of(2, 1, 0.5, 3) }), nn.flatten(), nn.dense(2)]));
+    g.compile({ loss: 'mse', optimizer: nn.sgd({ lr: 0.1 }) });
+    expect(nn.gradCheck(g, nn.tensor(x.subarray(0, 32), [2, 2, 2, 4]), new Float32Array(4).fill(0.5)).ok).toBe(true);
+  });
+
   it('its weights are not trainable: no gradient, no optimizer state, unchanged by fit; gradients pass to the layers before it', async () => {
     const norm = nn.normalization();
     const m = keep(nn.sequential({ inputShape: [4], seed: 3, engine }, [nn.dense(5, { activation: 'tanh' }), norm, nn.dense(1)]));
@@ -268,6 +290,6 @@ describe('saved, loaded, summarised', () => {
     const edit = (a: unknown) => encodeSafetensors(tensors, { ...metadata, architecture: JSON.stringify(a) });
     expect(() => nn.loadModelSync(edit({ ...arch, inputShape: [2 ** 30], layers: [{ type: 'normalization', name: 'n', axis: -1, mean: 0, variance: 1 }] }))).toThrow(nn.ModelFormatError);
     expect(() => nn.loadModelSync(edit({ ...arch, layers: [{ ...arch.layers[0], variance: [1, 1, -1, 1] }] }))).toThrow(/variance\[2\] is -1/);
-    expect(() => nn.loadModelSync(edit({ ...arch, layers: [{ ...arch.layers[0], mean: [1, 2] }] }))).toThrow(/mean has 2 values; the layer has 4 input features/);
+    expect(() => nn.loadModelSync(edit({ ...arch, layers: [{ ...arch.layers[0], mean: [1, 2] }] }))).toThrow(/mean has 2 values; the layer has 4 features \(the last axis of its input\)/);
   });
 });
