@@ -149,11 +149,13 @@ export function gradCheck(model: Model, x: unknown, y: unknown, opts: GradCheckO
         };
         if (err <= tolerance) { judge(); continue; }
         if (g[i] === 0 && Math.abs(numeric) <= floor) { t.zeros++; continue; }
-        // NOTE: smooth within the step, the one-sided slopes differ by ≈ L''·h, twice as much at h
-        // as at h/2; a kink between them breaks that ratio (≈ 1 inside h/2, ≫ 2 between h/2 and h); smooth,
-        // it is 2 within O(h²).
-        const a = (p1 - l0) / eps - (l0 - m1) / eps, b = (p2 - l0) / (eps / 2) - (l0 - m2) / (eps / 2);
-        if (Math.abs(a - 2 * b) > 0.05 * Math.max(Math.abs(a), 2 * Math.abs(b))) { t.kinks++; continue; }
+        // NOTE: smooth within the step, the one-sided slopes differ by ≈ L''·s for a step s: twice as
+        // much at h as at h/2, and at h/2 as at h/4. A kink at a distance δ < h breaks one of those
+        // ratios: a − 2b = Δ·(3δ/h − 1) is 0 only at δ = h/3, where b − 2c = Δ/3 is not.
+        const slopes = (s: number, p: number, m: number) => (p - l0) / s - (l0 - m) / s;
+        const kinked = (a: number, b: number) => Math.abs(a - 2 * b) > 0.05 * Math.max(Math.abs(a), 2 * Math.abs(b));
+        const a = slopes(eps, p1, m1), b = slopes(eps / 2, p2, m2);
+        if (kinked(a, b) || kinked(b, slopes(eps / 4, at(eps / 4), at(-eps / 4)))) { t.kinks++; continue; }
         judge();
       }
       perTensor[name] = t;
