@@ -89,6 +89,7 @@ export function gradCheck(model: Model, x: unknown, y: unknown, opts: GradCheckO
   const maxParams = checkInt(where, 'maxParams', opts.maxParams ?? 32, 1);
   const maxSamples = checkInt(where, 'maxSamples', opts.maxSamples ?? 16, 1);
   const seed = checkInt(where, 'seed', opts.seed ?? 0, 0, 2 ** 32 - 1);
+  model.applyTrainable(where);
   const loss: Loss = opts.loss !== undefined ? getLoss(where, opts.loss) : model.loss ?? getLoss(where, undefined);
   const all = model.batch(where, x, y, loss);
   const rows = all.x.rows, per = all.y.length / rows;

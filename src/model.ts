@@ -5,9 +5,9 @@
 // loop over it (train.ts), files read and write it (io/), and neither is imported here.
 import { ConfigError, MemoryLimitError, ShapeError, StateError, show } from './errors.js';
 import { checkInt, checkKeys } from './validate.js';
-import { allLayers, walkLayers, layerConfig } from './layers/registry.js';
+import { allLayers, childrenOf, walkLayers, layerConfig } from './layers/registry.js';
 import { Chain } from './layers/residual.js';
-import { INIT_NAMES, readF64, type StepSlice, type Builder, type Init, type Layer, type ParamRef } from './layers/layer.js';
+import { Buffers, INIT_NAMES, readF64, type StepSlice, type Builder, type Init, type Layer, type ParamRef } from './layers/layer.js';
 import { getLoss, sampleWeightArray, type Loss, type LossAlias, type LossName } from './losses.js';
 import { Meter, checkMetrics, type CustomMetric, type Logs, type MeterSums, type MetricAlias, type MetricName, type Metrics } from './metrics.js';
 import type { Optimizer, ParamArena } from './optimizers/types.js';
@@ -110,6 +110,10 @@ export class Model {
   private step?: StepBuffers;
   private byName = new Map<string, ParamRef>();
   private meta?: ModelMetadata;
+  /** The layer that declared each parameter. */
+  private owners = new Map<ParamRef, Layer>();
+  /** Each layer's frozen state (layer.trainable false, or inside a frozen block) as the arenas were laid out for. */
+  private frozenAtLayout = new Map<Layer, boolean>();
 
   constructor(config: SequentialConfig, layers: Layer[]) {
     checkKeys('sequential', config, ['inputShape', 'seed', 'name', 'engine', 'threads', 'maxParams']);
@@ -173,9 +177,10 @@ export class Model {
         const p: ParamRef = {
           name: `${builder.layer!.name}/${pname}`, shape: pshape, size: pshape.reduce((a, b) => a * b, 1), init,
           fanIn: o.fanIn ?? pshape[0], fanOut: o.fanOut ?? pshape[pshape.length - 1], reg: o.reg,
-          trainable: o.trainable ?? true, ptr: 0, grad: 0,
+          learned: o.trainable ?? true, trainable: false, ptr: 0, grad: 0,
         };
         this.paramRefs.push(p);
+        this.owners.set(p, builder.layer!);
         return p;
       },
     };
@@ -188,10 +193,14 @@ export class Model {
       seen.add(p.name);
     }
 
-    // Lay out the arenas: trainable parameters first, so an optimizer step is one pass over them.
+    // Lay out the arenas: trainable parameters first, so an optimizer step is one pass over them;
+    // running statistics and the parameters of frozen layers after them.
+    this.frozenAtLayout = this.frozenLayers();
+    const plan = this.layoutPlan(this.frozenAtLayout);
+    for (const p of this.paramRefs) p.trainable = plan.trainable.get(p)!;
     this.paramRefs.sort((a, b) => Number(b.trainable) - Number(a.trainable));
     this.totalSize = this.paramRefs.reduce((s, p) => s + p.size, 0);
-    this.trainableSize = this.paramRefs.filter((p) => p.trainable).reduce((s, p) => s + p.size, 0);
+    this.trainableSize = plan.size;
     // Refuse up front what cannot fit: parameters + gradients now, and up to two optimizer moments later.
     if (this.totalSize > maxParams) {
       throw new ConfigError(`sequential: the architecture declares ${this.totalSize} parameter values; at most ${maxParams} are allowed here`);
@@ -213,10 +222,93 @@ export class Model {
     }
     for (const p of this.paramRefs) this.initParam(p);
     this.byName = new Map(this.paramRefs.map((p) => [p.name, p]));
+    this.setBackwardStart();
     this.zeroGrad();
   }
 
+  /** The model's own layers (model.layers[i]; a residual block's inside is block.inner.layers). */
   get layers(): Layer[] { return this.chain.layers; }
+
+  /** The layer named `name`, nested ones included (Keras model.get_layer); ConfigError listing the names when none is. */
+  getLayer(name: string): Layer {
+    this.alive('Sequential.getLayer');
+    const all = allLayers(this.layers), l = all.find((x) => x.name === name);
+    if (!l) throw new ConfigError(`Sequential.getLayer: no layer is named ${show(name)}; the layers are ${all.map((x) => x.name).join(', ')}`);
+    return l;
+  }
+
+  /** Each layer's frozen state now: layer.trainable false, or inside a frozen block (Keras). */
+  private frozenLayers(): Map<Layer, boolean> {
+    const out = new Map<Layer, boolean>();
+    const visit = (ls: readonly Layer[], inherited: boolean) => {
+      for (const l of ls) {
+        const f = inherited || l.trainable === false;
+        out.set(l, f);
+        visit(childrenOf(l), f);
+      }
+    };
+    visit(this.layers, false);
+    return out;
+  }
+  /** Which parameters are trainable for these frozen states, and the trainable region's floats. */
+  private layoutPlan(frozen: Map<Layer, boolean>): { trainable: Map<ParamRef, boolean>; size: number } {
+    const trainable = new Map(this.paramRefs.map((p) => [p, p.learned && !frozen.get(this.owners.get(p)!)]));
+    return { trainable, size: this.paramRefs.reduce((s, p) => s + (trainable.get(p) ? p.size : 0), 0) };
+  }
+  /**
+   * The backward stops at the first top-level layer holding a trainable parameter, which makes no
+   * dx: the frozen layers before it do no gradient work at all.
+   */
+  private setBackwardStart(): void {
+    const i = this.layers.findIndex((l) => allLayers([l]).some((x) => x.params().some((p) => p.trainable)));
+    this.chain.backwardStart = i < 0 ? this.layers.length : i;
+  }
+
+  /**
+   * Applies layer.trainable changes made since the arenas were laid out: compile (and, on an
+   * uncompiled model, lossAndGrad and gradCheck) re-lays the arenas — trainable parameters first,
+   * values kept, new arenas made before the old ones go — and returns true; a compiled model
+   * whose flags changed refuses to train until compiled again (Keras applies trainable at
+   * compile as well). Returns false when nothing changed.
+   */
+  applyTrainable(where: string, compiling = false): boolean {
+    const now = this.frozenLayers();
+    const changed = [...now].filter(([l, f]) => this.frozenAtLayout.get(l) !== f).map(([l]) => l.name);
+    if (changed.length === 0) return false;
+    if (!compiling && this.optimizer) {
+      throw new StateError(`${where}: layer.trainable of ${changed.join(', ')} changed after compile; set it before compile, or call model.compile again to apply it`);
+    }
+    const e = this.engine, plan = this.layoutPlan(now);
+    const order = [...this.paramRefs].sort((a, b) => Number(plan.trainable.get(b)) - Number(plan.trainable.get(a)));
+    const [params, grads] = e.allocAll([this.totalSize * 4, Math.max(1, plan.size) * 4]);
+    let parallel: Parallel | undefined;
+    try {
+      // The data-parallel step's gradient banks are sized for the trainable region: a new pool for the new one.
+      if (this.parallel) parallel = new Parallel(this, new ThreadPool(e, this.parallel.pool.threads));
+    } catch (err) {
+      e.release(params); e.release(grads);
+      throw err;
+    }
+    let off = 0;
+    for (const p of order) {
+      e.f32.copyWithin((params >> 2) + off, p.ptr >> 2, (p.ptr >> 2) + p.size);
+      p.trainable = plan.trainable.get(p)!;
+      p.ptr = params + off * 4;
+      p.grad = p.trainable ? grads + off * 4 : 0;
+      off += p.size;
+    }
+    this.paramRefs.splice(0, this.paramRefs.length, ...order);
+    e.release(this.params); e.release(this.grads);
+    [this.params, this.grads, this.trainableSize] = [params, grads, plan.size];
+    this.parallel?.dispose();
+    this.parallel = parallel;
+    // Recorded steps hold the old pointers.
+    Buffers.version++;
+    this.frozenAtLayout = now;
+    this.setBackwardStart();
+    this.zeroGrad();
+    return true;
+  }
 
   private initParam(p: ParamRef): void {
     const k = this.engine.k, i = p.init;
@@ -463,6 +555,7 @@ export class Model {
     const where = 'Sequential.trainStep';
     this.checkIdle(where);
     checkKeys(where, opts, ['sampleWeight']);
+    this.applyTrainable(where);
     const b = this.batch(where, x, y);
     const sw = this.sampleWeights(where, opts.sampleWeight, b.x.rows);
     return this.load(b.x, b.y, sw, (buf) => {
@@ -481,6 +574,7 @@ export class Model {
     const where = 'Sequential.lossAndGrad';
     this.checkIdle(where);
     checkKeys(where, opts, ['loss', 'sampleWeight']);
+    this.applyTrainable(where);
     const lossFn = opts.loss !== undefined ? getLoss(where, opts.loss) : this.loss;
     if (!lossFn) throw new ConfigError(`${where}: the model is not compiled and no loss is given; pass { loss } or call model.compile first`);
     const b = this.batch(where, x, y, lossFn), rows = b.x.rows;
@@ -659,6 +753,13 @@ export class Model {
       throw new ConfigError(`${where}: optimizer is ${show(config.optimizer)}; use nn.sgd(...), nn.adam(...) or a name like 'adam'`);
     }
     const metrics = checkMetrics(where, config.metrics ?? [], loss);
+    // layer.trainable set since the last layout: the arenas are laid out again, and the optimizer
+    // state (over the trainable region) made anew — Keras too rebuilds it when compiling.
+    if (this.applyTrainable(where, true) && this.optimizer) {
+      this.optimizer.dispose();
+      if (this.optimizer === opt) opt.bind(this.arena());
+      else this.optimizer = undefined;
+    }
     // The new optimizer's state is made before the old one's is released.
     if (this.optimizer !== opt) {
       opt.bind(this.arena());

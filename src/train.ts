@@ -51,6 +51,7 @@ interface Plan {
 
 function plan(model: Model, where: string, x: unknown, y: unknown, opts: FitOptions): Plan {
   checkKeys(where, opts, FIT_KEYS);
+  model.applyTrainable(where);
   const epochs = checkInt(where, 'epochs', opts.epochs ?? 1, 1, MAX_INT);
   const sampling = checkOneOf(where, 'sampling', opts.sampling ?? 'shuffle', SAMPLINGS);
   const budget = opts.timeBudgetMs === undefined ? Infinity : opts.timeBudgetMs;
