@@ -63,7 +63,11 @@ export type SampleWeight = Float32Array | readonly number[];
  * What one step on a batch gave: the batch-mean loss (activity penalties included), argmax hits,
  * and per slice of rows (one per thread that ran) its outputs, its mean loss and its hits.
  */
-export interface StepResult { loss: number; correct: number; slices: Slice[] }
+export interface StepResult {
+  loss: number; correct: number; slices: Slice[];
+  /** The activity penalties' part of `loss` (batch mean). */
+  penalty: number;
+}
 
 type Lifecycle = 'idle' | 'fitting' | 'disposed';
 
@@ -452,7 +456,7 @@ export class Model {
   private pass(buf: StepBuffers, rows: number, train: boolean, loss: Loss, classWeights: number): StepResult & { nonFinite: number } {
     const e = this.engine, k = e.k, parallel = this.parallel;
     Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: rows });
-    let slices: Slice[], nonFinite = 0;
+    let slices: Slice[], nonFinite = 0, penalty = 0;
     // Custom losses run JavaScript on the outputs: their steps stay on this thread.
     if (parallel && !loss.custom && sliceRows(rows, parallel.pool.threads).length > 1) {
       slices = parallel.pass(buf, rows, train, loss, classWeights);
@@ -464,11 +468,13 @@ export class Model {
           return sum + p;
         }, 0);
         for (const s of slices) s.loss += pen;
+        penalty = pen;
       }
     } else {
       const pred = this.chain.forward(buf.x, rows, train);
+      penalty = this.chain.activityPenalty(rows);
       const value = loss.kernel(e, train ? buf.dpred : 0, pred, buf.y, rows, this.outputSize, classWeights, buf.correct, buf.sampleWeights, buf.soft)
-        + this.chain.activityPenalty(rows);
+        + penalty;
       slices = [{ row0: 0, rows, pred, loss: value, correct: loss.labels ? e.i32[buf.correct >> 2] : 0 }];
       if (train && Number.isFinite(value)) {
         this.zeroGrad();
@@ -481,8 +487,47 @@ export class Model {
     return {
       loss: slices.reduce((s, x) => s + x.loss * x.rows, 0) / rows,
       correct: slices.reduce((s, x) => s + x.correct, 0),
-      slices, nonFinite,
+      slices, nonFinite, penalty,
     };
+  }
+
+  /**
+   * Gradient accumulation (fit's accumulate): forward, loss and backward of one micro-batch of
+   * `rows`; its gradient (a mean over its rows) times `scale` (rows / the rows of the whole
+   * accumulated batch) is written (`first`) or added into `acc`, a float array of the trainable
+   * region; with `last` the sum goes to the gradient arena and the optimizer steps on it — the
+   * step of one batch of all the micro-batches' rows. A non-finite loss or gradient returns loss
+   * NaN (or ±Infinity) before any step: the weights stay.
+   */
+  accumulateStep(buf: StepBuffers, rows: number, scale: number, acc: number, first: boolean, last: boolean): StepResult {
+    const r = this.pass(buf, rows, true, this.loss!, buf.classWeights);
+    if (!Number.isFinite(r.loss)) return r;
+    if (r.nonFinite > 0) return { ...r, loss: NaN };
+    const k = this.engine.k, n = this.trainableSize;
+    if (first) k.f32_scale(acc, this.grads, scale, n);
+    else {
+      k.f32_scale(this.grads, this.grads, scale, n);
+      k.f32_add_inplace(acc, this.grads, n);
+    }
+    if (last) {
+      k.f32_scale(this.grads, acc, 1, n);
+      this.optimizer!.step(r.slices.length > 1 ? this.parallel!.split(r.slices.length) : undefined);
+    }
+    return r;
+  }
+
+  /** Whether the model has weight penalties (on trainable tensors) or activity penalties: its logs then hold dataLoss. */
+  get hasPenalties(): boolean { return this.hasActivity || this.paramRefs.some((p) => p.reg && p.trainable); }
+  /**
+   * Keras's loss: the data loss plus the activity penalties (`activity`, a mean over rows, already
+   * in the meter's loss) plus the weight penalties (`weight`); for a model with penalties,
+   * `dataLoss` (prefix 'val': valDataLoss) is the loss without either.
+   */
+  penaltyLogs(logs: Logs, prefix: string, activity: number, weight: number): Logs {
+    if (!this.hasPenalties) return logs;
+    const key = (k: string) => (prefix ? prefix + k[0].toUpperCase() + k.slice(1) : k), lk = key('loss');
+    const { [lk]: loss, ...rest } = logs;
+    return { [lk]: loss + weight, [key('dataLoss')]: loss - activity, ...rest };
   }
   /** Forward only (inference mode) of buf's rows: each slice's outputs. */
   private forwardRows(buf: StepBuffers, rows: number): Slice[] {
@@ -559,10 +604,11 @@ export class Model {
     const b = this.batch(where, x, y);
     const sw = this.sampleWeights(where, opts.sampleWeight, b.x.rows);
     return this.load(b.x, b.y, sw, (buf) => {
+      const weight = this.weightPenalty();
       const r = this.runStep(buf, b.x.rows, true);
       const m = this.meter(sst(b.y));
       m.addStep(r, buf);
-      return m.logs();
+      return this.penaltyLogs(m.logs(), '', r.penalty, weight);
     });
   }
 
@@ -591,16 +637,21 @@ export class Model {
   /** Loss and metrics of a resident dataset in inference mode, on buf (`prefix` 'val' gives valLoss, …). */
   evaluateData(data: WasmData, buf: StepBuffers, batchSize: number, prefix = ''): Logs {
     const meter = this.meter(data.sst);
+    let activity = 0;
     for (let start = 0; start < data.n; start += batchSize) {
       const rows = Math.min(batchSize, data.n - start);
       buf.gather(data, buf.indices(start, rows), rows, this.outputSize);
       const r = this.runStep(buf, rows, false);
       meter.addStep(r, buf);
+      activity += r.penalty * rows;
     }
-    return meter.logs(prefix);
+    return this.penaltyLogs(meter.logs(prefix), prefix, activity / data.n, this.weightPenalty());
   }
 
-  /** Loss (weighted by sampleWeight when given) and compiled metrics on x, y in inference mode. */
+  /**
+   * Loss (weighted by sampleWeight when given; with the weight and activity penalties, as Keras,
+   * and dataLoss without them when the model has any) and compiled metrics on x, y in inference mode.
+   */
   evaluate(x: Input, y: Target, opts: { batchSize?: number; sampleWeight?: SampleWeight } = {}): Logs {
     const where = 'Sequential.evaluate';
     checkKeys(where, opts, ['batchSize', 'sampleWeight']);
@@ -734,11 +785,11 @@ export class Model {
   }
   /** Sum of the layers' activity penalties for the last forward. */
   activityPenalty(batch: number): number { this.alive('Sequential.activityPenalty'); return this.chain.activityPenalty(batch); }
-  /** Sum of the weight penalties l1·Σ|w| + l2·Σw² over regularized tensors. */
+  /** Sum of the weight penalties l1·Σ|w| + l2·Σw² over regularized trainable tensors (a frozen layer's are constant: left out, as Keras). */
   weightPenalty(): number {
     this.alive('Sequential.weightPenalty');
     let s = 0;
-    for (const p of this.paramRefs) if (p.reg) s += this.engine.k.f32_l1l2_penalty(p.ptr, p.size, p.reg.l1, p.reg.l2);
+    for (const p of this.paramRefs) if (p.reg && p.trainable) s += this.engine.k.f32_l1l2_penalty(p.ptr, p.size, p.reg.l1, p.reg.l2);
     return s;
   }
 
