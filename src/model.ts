@@ -236,8 +236,11 @@ export class Model {
   /** The layer named `name`, nested ones included (Keras model.get_layer); ConfigError listing the names when none is. */
   getLayer(name: string): Layer {
     this.alive('Sequential.getLayer');
+    return this.findLayer('Sequential.getLayer', name);
+  }
+  private findLayer(where: string, name: string): Layer {
     const all = allLayers(this.layers), l = all.find((x) => x.name === name);
-    if (!l) throw new ConfigError(`Sequential.getLayer: no layer is named ${show(name)}; the layers are ${all.map((x) => x.name).join(', ')}`);
+    if (!l) throw new ConfigError(`${where}: no layer is named ${show(name)}; the layers are ${all.map((x) => x.name).join(', ')}`);
     return l;
   }
 
@@ -667,10 +670,24 @@ export class Model {
     }
   }
 
-  /** Outputs for each row of x, inference mode: a Float32Array tensor [n, outputs]. */
-  predict(x: Input, opts: { batchSize?: number } = {}): Tensor<Float32Array> {
-    const N = this.outputSize, f32 = (p: number, rows: number) => this.engine.f32.subarray(p >> 2, (p >> 2) + rows * N);
-    return this.inferRows('Sequential.predict', x, opts, N, Float32Array, (p, rows) => f32(p, rows));
+  /**
+   * Outputs for each row of x, inference mode: a Float32Array tensor [n, outputs]. With `output`,
+   * the outputs of the layer of that name instead (Keras: a model ending at
+   * model.getLayer(name).output), nested layers included: [n, ...its output shape].
+   */
+  predict(x: Input, opts: { batchSize?: number; output?: string } = {}): Tensor<Float32Array> {
+    const where = 'Sequential.predict';
+    checkKeys(where, opts, ['batchSize', 'output']);
+    const { output, ...rest } = opts;
+    const f32 = (p: number, n: number) => this.engine.f32.subarray(p >> 2, (p >> 2) + n);
+    if (output === undefined) return this.inferRows(where, x, rest, this.outputSize, Float32Array, (p, rows) => f32(p, rows * this.outputSize));
+    this.alive(where);
+    const target = this.findLayer(where, output), shape = this.outputShapes.get(target)!, W = shape.reduce((a, b) => a * b, 1);
+    const t = this.inferRows(where, x, rest, W, Float32Array, (p, rows) => f32(p, rows * W), (buf, rows) => {
+      Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: rows });
+      return [{ row0: 0, rows, pred: forwardTo(this.layers, target, buf.x, rows), loss: 0, correct: 0 }];
+    });
+    return new Tensor(t.data, [t.rows, ...shape]);
   }
 
   /**
@@ -741,7 +758,8 @@ export class Model {
    * batch's `cols` values per row for the result tensor [n, cols].
    */
   private inferRows<T extends Float32Array | Int32Array>(where: string, x: Input, opts: { batchSize?: number }, cols: number,
-      type: new (n: number) => T, take: (p: number, rows: number, scratch: number) => ArrayLike<number>): Tensor<T> {
+      type: new (n: number) => T, take: (p: number, rows: number, scratch: number) => ArrayLike<number>,
+      forward = (buf: StepBuffers, rows: number) => this.forwardRows(buf, rows)): Tensor<T> {
     this.alive(where);
     checkKeys(where, opts, ['batchSize']);
     const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 256, 1, 2 ** 31 - 1);
@@ -755,7 +773,7 @@ export class Model {
         for (let start = 0; start < data.n; start += bs) {
           const rows = Math.min(bs, data.n - start);
           buf.gather(data, buf.indices(start, rows), rows, N);
-          for (const sl of this.forwardRows(buf, rows)) {
+          for (const sl of forward(buf, rows)) {
             out.set(take(sl.pred, sl.rows, buf.dpred + sl.row0 * N * 4), (start + sl.row0) * cols);
           }
         }
@@ -912,3 +930,15 @@ export class Model {
   }
 }
 
+/**
+ * Inference forward of `layers` up to and including `target` (in them, or nested in one of them:
+ * a block's layers run on the block's input); returns target's output pointer.
+ */
+function forwardTo(layers: readonly Layer[], target: Layer, x: number, batch: number): number {
+  for (const l of layers) {
+    if (l === target) return l.forward(x, batch, false);
+    if (allLayers(childrenOf(l)).includes(target)) return forwardTo(childrenOf(l), target, x, batch);
+    x = l.forward(x, batch, false);
+  }
+  throw new Error('forwardTo: the layer is not in the model');
+}
