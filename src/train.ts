@@ -157,7 +157,8 @@ export async function fit(model: Model, x: unknown, y: unknown, opts: FitOptions
   const cap = Math.max(p.bs, p.val ? Math.min(p.val.x.rows, 256) : 0);
   return withData(e, sets, ([train, val]) => model.fitSession(where, cap, async (buf) => {
     const cwBytes = p.classWeights?.byteLength ?? 0, accBytes = p.accumulate > 1 ? Math.max(1, model.trainableSize) * 4 : 0;
-    const [order, cw, acc] = e.allocAll([train.n * 4, cwBytes, accBytes]);
+    const [order, ...more] = e.allocAll([train.n * 4, cwBytes, accBytes].filter((b) => b > 0));
+    const cw = cwBytes ? more.shift()! : 0, acc = accBytes ? more.shift()! : 0;
     try {
       if (cwBytes) e.write(cw, p.classWeights!);
       buf.classWeights = cwBytes ? cw : 0;
