@@ -177,13 +177,16 @@ class Run {
   readonly history: History = { epoch: [], history: {} };
   readonly ctx: TrainContext;
   private readonly t0 = performance.now();
+  /** Whether the model has weight or activity penalties (its logs then hold dataLoss). */
+  private readonly penalties: boolean;
   private lastYield = this.t0;
 
   constructor(readonly model: Model, readonly where: string, readonly p: Plan, readonly train: WasmData,
               readonly val: WasmData | undefined, readonly buf: StepBuffers, readonly order: number, readonly acc: number) {
+    this.penalties = model.hasPenalties;
     this.ctx = {
       model, epochs: p.epochs, steps: Math.ceil(p.steps / p.accumulate), samples: train.n, batchSize: p.bs, history: this.history,
-      logs: logNames(model.metrics, Boolean(val), model.hasPenalties),
+      logs: logNames(model.metrics, Boolean(val), this.penalties),
       get stopTraining() { return model.stopTraining; },
       set stopTraining(v: boolean) { model.stopTraining = v; },
     };
@@ -244,7 +247,7 @@ class Run {
     for (let s = resumed?.step ?? 0; s < p.steps; s += k) {
       // One optimizer step: batches s … s + group − 1 (k of them, fewer at the epoch's end).
       const group = Math.min(k, p.steps - s), total = Math.min(group * bs, n - s * bs);
-      const weight = model.hasPenalties ? model.weightPenalty() : 0;
+      const weight = this.penalties ? model.weightPenalty() : 0;
       let loss = 0, correct = 0;
       for (let j = 0; j < group; j++) {
         const b = s + j, rows = Math.min(bs, n - b * bs);

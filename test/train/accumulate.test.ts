@@ -81,6 +81,30 @@ describe('fit({ accumulate })', () => {
     m.dispose();
   });
 
+  it('a fit stopped by its time budget resumes between optimizer steps: the same weights and epoch logs (penalties included)', async () => {
+    const { x, y } = data(40);
+    const opts = { epochs: 2, batchSize: 4, accumulate: 3 };
+    const whole = net(() => nn.adam({ lr: 0.01 })), parts = net(() => nn.adam({ lr: 0.01 }));
+    const hw = await whole.fit(x, y, opts);
+    let h = await parts.fit(x, y, { ...opts, timeBudgetMs: 1e-6 });
+    const first = h.resume!;
+    expect(first.step).toBe(3);
+    // Resuming at step 3 with accumulate 2 would split an optimizer step: refused.
+    await expect(parts.fit(x, y, { ...opts, accumulate: 2, resume: first })).rejects.toThrow(/resume.step is 3, not a multiple of accumulate 2/);
+    let fits = 1, last = h;
+    while (h.resume) {
+      expect(h.resume.step % 3).toBe(0);
+      h = await parts.fit(x, y, { ...opts, timeBudgetMs: 1e-6, resume: h.resume });
+      fits++;
+      if (h.epoch.length) last = h;
+    }
+    expect(fits).toBeGreaterThan(4);
+    expect(parts.weightBytes()).toEqual(whole.weightBytes());
+    expect(last.history.loss.at(-1)).toBeCloseTo(hw.history.loss[1], 6);
+    expect(last.history.dataLoss.at(-1)).toBeCloseTo(hw.history.dataLoss[1], 6);
+    whole.dispose(); parts.dispose();
+  });
+
   it('accumulate must be an integer ≥ 1', async () => {
     const { x, y } = data(8);
     const m = net(() => nn.sgd());

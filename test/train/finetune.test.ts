@@ -3,6 +3,7 @@
 // saving and loading, gradCheck, threads.
 import { describe, expect, it } from 'vitest';
 import * as nn from '../../src/index.js';
+import { importTfjs, tfjsArtifacts } from '../../src/io/tfjs.js';
 
 function data(n = 64, f = 6, classes = 3, seed = 1) {
   let s = seed;
@@ -115,6 +116,18 @@ describe('freezing', () => {
     expect(again.trainableSize).toBe(16);
     expect(again.getWeights()).toEqual(m.getWeights());
     m.dispose(); again.dispose();
+  });
+
+  it('TF.js: trainable false is exported and imported', async () => {
+    const m = build(true);
+    const a = tfjsArtifacts(m);
+    const cfg = a.modelJson.modelTopology.config.layers.map((l) => (l.config as { trainable: boolean }).trainable);
+    expect(cfg.filter((t) => t === false).length).toBe(1);
+    const back = await importTfjs({ modelJson: JSON.stringify(a.modelJson), weights: a.weights });
+    expect(back.layers.map((l) => l.trainable !== false)).toEqual([false, true, true]);
+    expect(back.trainableSize).toBe(43);
+    expect(back.getWeights()).toEqual(m.getWeights());
+    m.dispose(); back.dispose();
   });
 
   it('trainable must be a boolean', () => {
