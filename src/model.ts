@@ -249,6 +249,9 @@ export class Model {
     const out = new Map<Layer, boolean>();
     const visit = (ls: readonly Layer[], inherited: boolean) => {
       for (const l of ls) {
+        if (l.trainable !== undefined && typeof l.trainable !== 'boolean') {
+          throw new ConfigError(`sequential: layer ${l.name}'s trainable is ${show(l.trainable)}; it must be true or false`);
+        }
         const f = inherited || l.trainable === false;
         out.set(l, f);
         visit(childrenOf(l), f);
@@ -903,6 +906,8 @@ export class Model {
   /** Keras-style table: layer (type), output shape, parameter count. */
   summary(print: (s: string) => void = console.log): string {
     this.alive('Sequential.summary');
+    // By the layers' trainable flags now (as Keras), applied to the arenas or not yet.
+    const trainable = this.layoutPlan(this.frozenLayers()).size;
     const rows: [string, string, string][] = [];
     walkLayers(this.layers, (l, depth) => {
       const n = l.params().reduce((s, p) => s + p.size, 0);
@@ -917,8 +922,8 @@ export class Model {
       `Model: "${this.name}"  input [null, ${this.inputShape.join(', ')}]`, line, fmt(['Layer (type)', 'Output shape', 'Params']), line,
       ...rows.map(fmt), line,
       `Total params: ${this.totalSize.toLocaleString('en-US')}`,
-      `Trainable params: ${this.trainableSize.toLocaleString('en-US')}`,
-      `Non-trainable params: ${(this.totalSize - this.trainableSize).toLocaleString('en-US')}`,
+      `Trainable params: ${trainable.toLocaleString('en-US')}`,
+      `Non-trainable params: ${(this.totalSize - trainable).toLocaleString('en-US')}`,
     ].join('\n');
     print(out);
     return out;

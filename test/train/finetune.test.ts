@@ -130,8 +130,37 @@ describe('freezing', () => {
     m.dispose(); back.dispose();
   });
 
+  it('conv2d({ trainable: false }): kernel and bias unchanged by fit, the dense after it trained; gradCheck passes', async () => {
+    const m = nn.sequential({ inputShape: [6, 6, 1], seed: 5 }, [
+      nn.conv2d(3, { kernelSize: 3, activation: 'relu', trainable: false, name: 'c' }), nn.flatten(), nn.dense(2, { name: 'out' }),
+    ]).compile({ loss: 'softmaxCrossEntropy', optimizer: nn.sgd({ lr: 0.1 }) });
+    const x = nn.tensor(Float32Array.from({ length: 8 * 36 }, (_, i) => Math.sin(i * 0.7)), [8, 6, 6, 1]);
+    const y = Int32Array.from({ length: 8 }, (_, i) => i % 2);
+    const w0 = m.getWeights();
+    await m.fit(x, y, { epochs: 2, batchSize: 4 });
+    const w = m.getWeights();
+    expect(w.get('c/kernel')).toEqual(w0.get('c/kernel'));
+    expect(w.get('c/bias')).toEqual(w0.get('c/bias'));
+    expect(w.get('out/kernel')).not.toEqual(w0.get('out/kernel'));
+    expect(m.chain.backwardStart).toBe(2);
+    expect(nn.gradCheck(m, x, y).ok).toBe(true);
+    m.dispose();
+  });
+
+  it('summary counts by the flags now, before compile applies them', () => {
+    const m = build(false);
+    expect(m.summary(() => {})).toContain('Non-trainable params: 16');
+    m.layers[0].trainable = false;
+    expect(m.summary(() => {})).toContain('Non-trainable params: 72');
+    m.dispose();
+  });
+
   it('trainable must be a boolean', () => {
     expect(() => nn.dense(3, { trainable: 'no' as never })).toThrow(/trainable is "no"; it must be true or false/);
+    const m = build(false);
+    (m.layers[1] as { trainable?: unknown }).trainable = 1;
+    expect(() => m.compile({ loss: 'mse', optimizer: 'sgd' })).toThrow(/batchNorm_1's trainable is 1; it must be true or false/);
+    m.dispose();
   });
 
   it('threads: 2 — frozen weights stay, the trained ones match the single-thread run', async () => {
