@@ -78,7 +78,8 @@ const KEYS = ['eps', 'loss', 'maxParams', 'maxSamples', 'seed', 'tolerance', 'wa
  * enough; a wrong backward fails the check.
  * Dropout is evaluated as identity and batch norm with batch statistics (training mode). The loss
  * is the data loss plus activity penalties; weight penalties are applied by the optimizer, not
- * backpropagated, and are left out. The model is left as it was found.
+ * backpropagated, and are left out. Frozen parameters (layer.trainable false) are not checked; a
+ * frozen batch norm runs in inference mode. The model is left as it was found.
  */
 export function gradCheck(model: Model, x: unknown, y: unknown, opts: GradCheckOptions = {}): GradCheckResult {
   const where = 'gradCheck';

@@ -1,5 +1,5 @@
 // The model (DESIGN §2, §11): a stack of layers over flat arenas — one for parameters (the
-// trainable ones first, then running statistics), one for gradients, one PRNG state — and
+// trainable ones first, then running statistics and frozen layers' parameters), one for gradients, one PRNG state — and
 // everything else it owns: optimizer state, step buffers, its lifecycle (idle → fitting → idle;
 // disposed). Its step (trainStep, lossAndGrad, evaluate, predict) runs on those buffers; fit is a
 // loop over it (train.ts), files read and write it (io/), and neither is imported here.
