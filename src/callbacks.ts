@@ -12,7 +12,7 @@ export type { Logs };
 
 export interface History {
   epoch: number[];
-  /** Per-epoch values: loss, each metric, valLoss, val<Metric>, lr. */
+  /** Per-epoch values: loss, dataLoss (a model with penalties), each metric, valLoss, valDataLoss, val<Metric>, lr. */
   history: Record<string, number[]>;
   /** Why training ended early, if it did. */
   stopped?: 'callback' | 'nan' | 'timeBudget';
@@ -39,6 +39,8 @@ export interface ResumeState {
   sampling: 'shuffle' | 'replacement' | 'sequential';
   /** Running sums of this epoch's loss and metrics so far. */
   meter: MeterSums;
+  /** Running sums (over rows) of this epoch's activity and weight penalties so far. */
+  penalties?: { activity: number; weight: number };
 }
 
 /** One line of an epoch's logs: `epoch 3/10 · loss 0.4123 · accuracy 0.8512`. */
@@ -60,9 +62,13 @@ export interface TrainContext {
   logs?: readonly string[];
 }
 
-/** The logs an epoch of fit will produce: loss, each metric, then valLoss, val<Metric> with validation data, then lr. */
-export function logNames(metrics: readonly string[], validation: boolean): string[] {
-  const own = ['loss', ...metrics];
+/**
+ * The logs an epoch of fit will produce: loss (with the weight and activity penalties, as Keras),
+ * dataLoss (without them; for a model with penalties), each metric, then the same with val
+ * (valLoss, valDataLoss, val<Metric>) with validation data, then lr.
+ */
+export function logNames(metrics: readonly string[], validation: boolean, penalties = false): string[] {
+  const own = ['loss', ...(penalties ? ['dataLoss'] : []), ...metrics];
   return [...own, ...(validation ? own.map((k) => 'val' + k[0].toUpperCase() + k.slice(1)) : []), 'lr'];
 }
 
@@ -119,8 +125,9 @@ class Best {
   constructor(readonly mode: 'min' | 'max', readonly minDelta: number) {
     this.value = mode === 'min' ? Infinity : -Infinity;
   }
-  improves(v: number): boolean {
-    return this.mode === 'min' ? v < this.value - this.minDelta : v > this.value + this.minDelta;
+  /** Whether v improves on `than` (the best so far) by more than minDelta. */
+  improves(v: number, than = this.value): boolean {
+    return this.mode === 'min' ? v < than - this.minDelta : v > than + this.minDelta;
   }
 }
 
@@ -128,7 +135,15 @@ class Best {
 export type MonitorName = 'loss' | 'valLoss' | 'accuracy' | 'valAccuracy' | 'val_loss' | 'acc' | 'val_acc' | 'val_accuracy' | (string & {});
 
 export interface EarlyStoppingOptions {
+  /**
+   * patience: epochs without improvement after which training stops (Keras 3: patience 5 stops at
+   * the 5th epoch without one); 0 stops at the first.
+   */
   monitor?: MonitorName; patience?: number; minDelta?: number; mode?: 'auto' | 'min' | 'max'; restoreBest?: boolean;
+  /** Keras: a value the monitored log must beat; epochs that improve on the best but not on it count as without improvement. */
+  baseline?: number;
+  /** Keras: epochs (0-based) before this one are not monitored (a warm-up). Default 0. */
+  startFromEpoch?: number;
   /** Keras's name for restoreBest. */
   restoreBestWeights?: boolean;
 }
@@ -142,24 +157,30 @@ function alias<T extends object>(where: string, opts: T, name: keyof T & string,
 
 export function earlyStopping(given: EarlyStoppingOptions = {}): Callback {
   const where = 'earlyStopping';
-  checkKeys(where, given, ['monitor', 'patience', 'minDelta', 'mode', 'restoreBest', 'restoreBestWeights']);
+  checkKeys(where, given, ['monitor', 'patience', 'minDelta', 'mode', 'restoreBest', 'restoreBestWeights', 'baseline', 'startFromEpoch']);
   const opts = { ...given };
   alias(where, opts, 'restoreBest', 'restoreBestWeights');
   const monitor = logName(opts.monitor ?? 'valLoss');
   const patience = nonNeg(where, 'patience', opts.patience ?? 0, true);
   const minDelta = nonNeg(where, 'minDelta', opts.minDelta ?? 0);
   const mode = checkMode(where, opts.mode ?? 'auto');
+  const baseline = opts.baseline === undefined ? undefined : checkNum(where, 'baseline', opts.baseline, Number.isFinite, 'a finite number');
+  const startFromEpoch = nonNeg(where, 'startFromEpoch', opts.startFromEpoch ?? 0, true);
   let best: Best, wait = 0, weights: Map<string, Float32Array> | undefined;
   return {
     onTrainBegin(ctx) { checkMonitor(where, monitor, ctx); best = new Best(modeFor(monitor, mode), minDelta); wait = 0; weights = undefined; },
-    onEpochEnd(_epoch, logs, ctx) {
+    // As Keras 3's EarlyStopping.on_epoch_end.
+    onEpochEnd(epoch, logs, ctx) {
       const v = monitorValue(where, logs, monitor)!;
+      if (epoch < startFromEpoch) return;
+      wait++;
       if (best.improves(v)) {
-        best.value = v; wait = 0;
+        best.value = v;
         if (opts.restoreBest) weights = ctx.model.getWeights();
-      } else if (++wait > patience) {
-        ctx.stopTraining = true;
+        if (baseline === undefined || best.improves(v, baseline)) wait = 0;
+        return;
       }
+      if (wait >= patience && epoch > 0) ctx.stopTraining = true;
     },
     onTrainEnd(ctx) { if (opts.restoreBest && weights) ctx.model.setWeights(weights); },
   };

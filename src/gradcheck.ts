@@ -78,7 +78,8 @@ const KEYS = ['eps', 'loss', 'maxParams', 'maxSamples', 'seed', 'tolerance', 'wa
  * enough; a wrong backward fails the check.
  * Dropout is evaluated as identity and batch norm with batch statistics (training mode). The loss
  * is the data loss plus activity penalties; weight penalties are applied by the optimizer, not
- * backpropagated, and are left out. The model is left as it was found.
+ * backpropagated, and are left out. Frozen parameters (layer.trainable false) are not checked; a
+ * frozen batch norm runs in inference mode. The model is left as it was found.
  */
 export function gradCheck(model: Model, x: unknown, y: unknown, opts: GradCheckOptions = {}): GradCheckResult {
   const where = 'gradCheck';
@@ -89,6 +90,7 @@ export function gradCheck(model: Model, x: unknown, y: unknown, opts: GradCheckO
   const maxParams = checkInt(where, 'maxParams', opts.maxParams ?? 32, 1);
   const maxSamples = checkInt(where, 'maxSamples', opts.maxSamples ?? 16, 1);
   const seed = checkInt(where, 'seed', opts.seed ?? 0, 0, 2 ** 32 - 1);
+  model.applyTrainable(where);
   const loss: Loss = opts.loss !== undefined ? getLoss(where, opts.loss) : model.loss ?? getLoss(where, undefined);
   const all = model.batch(where, x, y, loss);
   const rows = all.x.rows, per = all.y.length / rows;

@@ -1,13 +1,13 @@
 // The model (DESIGN §2, §11): a stack of layers over flat arenas — one for parameters (the
-// trainable ones first, then running statistics), one for gradients, one PRNG state — and
+// trainable ones first, then running statistics and frozen layers' parameters), one for gradients, one PRNG state — and
 // everything else it owns: optimizer state, step buffers, its lifecycle (idle → fitting → idle;
 // disposed). Its step (trainStep, lossAndGrad, evaluate, predict) runs on those buffers; fit is a
 // loop over it (train.ts), files read and write it (io/), and neither is imported here.
 import { ConfigError, MemoryLimitError, ShapeError, StateError, show } from './errors.js';
 import { checkInt, checkKeys } from './validate.js';
-import { allLayers, walkLayers, layerConfig } from './layers/registry.js';
+import { allLayers, childrenOf, walkLayers, layerConfig } from './layers/registry.js';
 import { Chain } from './layers/residual.js';
-import { INIT_NAMES, readF64, type StepSlice, type Builder, type Init, type Layer, type ParamRef } from './layers/layer.js';
+import { Buffers, INIT_NAMES, readF64, type StepSlice, type Builder, type Init, type Layer, type ParamRef } from './layers/layer.js';
 import { getLoss, sampleWeightArray, type Loss, type LossAlias, type LossName } from './losses.js';
 import { Meter, checkMetrics, type CustomMetric, type Logs, type MeterSums, type MetricAlias, type MetricName, type Metrics } from './metrics.js';
 import type { Optimizer, ParamArena } from './optimizers/types.js';
@@ -63,7 +63,11 @@ export type SampleWeight = Float32Array | readonly number[];
  * What one step on a batch gave: the batch-mean loss (activity penalties included), argmax hits,
  * and per slice of rows (one per thread that ran) its outputs, its mean loss and its hits.
  */
-export interface StepResult { loss: number; correct: number; slices: Slice[] }
+export interface StepResult {
+  loss: number; correct: number; slices: Slice[];
+  /** The activity penalties' part of `loss` (batch mean). */
+  penalty: number;
+}
 
 type Lifecycle = 'idle' | 'fitting' | 'disposed';
 
@@ -110,6 +114,10 @@ export class Model {
   private step?: StepBuffers;
   private byName = new Map<string, ParamRef>();
   private meta?: ModelMetadata;
+  /** The layer that declared each parameter. */
+  private owners = new Map<ParamRef, Layer>();
+  /** Each layer's frozen state (layer.trainable false, or inside a frozen block) as the arenas were laid out for. */
+  private frozenAtLayout = new Map<Layer, boolean>();
 
   constructor(config: SequentialConfig, layers: Layer[]) {
     checkKeys('sequential', config, ['inputShape', 'seed', 'name', 'engine', 'threads', 'maxParams']);
@@ -173,9 +181,10 @@ export class Model {
         const p: ParamRef = {
           name: `${builder.layer!.name}/${pname}`, shape: pshape, size: pshape.reduce((a, b) => a * b, 1), init,
           fanIn: o.fanIn ?? pshape[0], fanOut: o.fanOut ?? pshape[pshape.length - 1], reg: o.reg,
-          trainable: o.trainable ?? true, ptr: 0, grad: 0,
+          learned: o.trainable ?? true, trainable: false, ptr: 0, grad: 0,
         };
         this.paramRefs.push(p);
+        this.owners.set(p, builder.layer!);
         return p;
       },
     };
@@ -188,10 +197,14 @@ export class Model {
       seen.add(p.name);
     }
 
-    // Lay out the arenas: trainable parameters first, so an optimizer step is one pass over them.
+    // Lay out the arenas: trainable parameters first, so an optimizer step is one pass over them;
+    // running statistics and the parameters of frozen layers after them.
+    this.frozenAtLayout = this.frozenLayers();
+    const plan = this.layoutPlan(this.frozenAtLayout);
+    for (const p of this.paramRefs) p.trainable = plan.trainable.get(p)!;
     this.paramRefs.sort((a, b) => Number(b.trainable) - Number(a.trainable));
     this.totalSize = this.paramRefs.reduce((s, p) => s + p.size, 0);
-    this.trainableSize = this.paramRefs.filter((p) => p.trainable).reduce((s, p) => s + p.size, 0);
+    this.trainableSize = plan.size;
     // Refuse up front what cannot fit: parameters + gradients now, and up to two optimizer moments later.
     if (this.totalSize > maxParams) {
       throw new ConfigError(`sequential: the architecture declares ${this.totalSize} parameter values; at most ${maxParams} are allowed here`);
@@ -213,10 +226,99 @@ export class Model {
     }
     for (const p of this.paramRefs) this.initParam(p);
     this.byName = new Map(this.paramRefs.map((p) => [p.name, p]));
+    this.setBackwardStart();
     this.zeroGrad();
   }
 
+  /** The model's own layers (model.layers[i]; a residual block's inside is block.inner.layers). */
   get layers(): Layer[] { return this.chain.layers; }
+
+  /** The layer named `name`, nested ones included (Keras model.get_layer); ConfigError listing the names when none is. */
+  getLayer(name: string): Layer {
+    this.alive('Sequential.getLayer');
+    return this.findLayer('Sequential.getLayer', name);
+  }
+  private findLayer(where: string, name: string): Layer {
+    const all = allLayers(this.layers), l = all.find((x) => x.name === name);
+    if (!l) throw new ConfigError(`${where}: no layer is named ${show(name)}; the layers are ${all.map((x) => x.name).join(', ')}`);
+    return l;
+  }
+
+  /** Each layer's frozen state now: layer.trainable false, or inside a frozen block (Keras). */
+  private frozenLayers(): Map<Layer, boolean> {
+    const out = new Map<Layer, boolean>();
+    const visit = (ls: readonly Layer[], inherited: boolean) => {
+      for (const l of ls) {
+        if (l.trainable !== undefined && typeof l.trainable !== 'boolean') {
+          throw new ConfigError(`sequential: layer ${l.name}'s trainable is ${show(l.trainable)}; it must be true or false`);
+        }
+        const f = inherited || l.trainable === false;
+        out.set(l, f);
+        visit(childrenOf(l), f);
+      }
+    };
+    visit(this.layers, false);
+    return out;
+  }
+  /** Which parameters are trainable for these frozen states, and the trainable region's floats. */
+  private layoutPlan(frozen: Map<Layer, boolean>): { trainable: Map<ParamRef, boolean>; size: number } {
+    const trainable = new Map(this.paramRefs.map((p) => [p, p.learned && !frozen.get(this.owners.get(p)!)]));
+    return { trainable, size: this.paramRefs.reduce((s, p) => s + (trainable.get(p) ? p.size : 0), 0) };
+  }
+  /**
+   * The backward stops at the first top-level layer holding a trainable parameter, which makes no
+   * dx: the frozen layers before it do no gradient work at all.
+   */
+  private setBackwardStart(): void {
+    const i = this.layers.findIndex((l) => allLayers([l]).some((x) => x.params().some((p) => p.trainable)));
+    this.chain.backwardStart = i < 0 ? this.layers.length : i;
+  }
+
+  /**
+   * Applies layer.trainable changes made since the arenas were laid out: compile (and, on an
+   * uncompiled model, lossAndGrad and gradCheck) re-lays the arenas — trainable parameters first,
+   * values kept, new arenas made before the old ones go — and returns true; a compiled model
+   * whose flags changed refuses to train until compiled again (Keras applies trainable at
+   * compile as well). Returns false when nothing changed.
+   */
+  applyTrainable(where: string, compiling = false): boolean {
+    const now = this.frozenLayers();
+    const changed = [...now].filter(([l, f]) => this.frozenAtLayout.get(l) !== f).map(([l]) => l.name);
+    if (changed.length === 0) return false;
+    if (!compiling && this.optimizer) {
+      throw new StateError(`${where}: layer.trainable of ${changed.join(', ')} changed after compile; set it before compile, or call model.compile again to apply it`);
+    }
+    const e = this.engine, plan = this.layoutPlan(now);
+    const order = [...this.paramRefs].sort((a, b) => Number(plan.trainable.get(b)) - Number(plan.trainable.get(a)));
+    const [params, grads] = e.allocAll([this.totalSize * 4, Math.max(1, plan.size) * 4]);
+    let parallel: Parallel | undefined;
+    try {
+      // The data-parallel step's gradient banks are sized for the trainable region: a new pool for the new one.
+      if (this.parallel) parallel = new Parallel(this, new ThreadPool(e, this.parallel.pool.threads));
+    } catch (err) {
+      e.release(params); e.release(grads);
+      throw err;
+    }
+    let off = 0;
+    for (const p of order) {
+      e.f32.copyWithin((params >> 2) + off, p.ptr >> 2, (p.ptr >> 2) + p.size);
+      p.trainable = plan.trainable.get(p)!;
+      p.ptr = params + off * 4;
+      p.grad = p.trainable ? grads + off * 4 : 0;
+      off += p.size;
+    }
+    this.paramRefs.splice(0, this.paramRefs.length, ...order);
+    e.release(this.params); e.release(this.grads);
+    [this.params, this.grads, this.trainableSize] = [params, grads, plan.size];
+    this.parallel?.dispose();
+    this.parallel = parallel;
+    // Recorded steps hold the old pointers.
+    Buffers.version++;
+    this.frozenAtLayout = now;
+    this.setBackwardStart();
+    this.zeroGrad();
+    return true;
+  }
 
   private initParam(p: ParamRef): void {
     const k = this.engine.k, i = p.init;
@@ -360,7 +462,7 @@ export class Model {
   private pass(buf: StepBuffers, rows: number, train: boolean, loss: Loss, classWeights: number): StepResult & { nonFinite: number } {
     const e = this.engine, k = e.k, parallel = this.parallel, batch = buf.take();
     Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: rows });
-    let slices: Slice[], nonFinite = 0;
+    let slices: Slice[], nonFinite = 0, penalty = 0;
     // Custom losses run JavaScript on the outputs: their steps stay on this thread.
     if (parallel && !loss.custom && sliceRows(rows, parallel.pool.threads).length > 1) {
       slices = parallel.pass(buf, batch, rows, train, loss, classWeights);
@@ -372,12 +474,14 @@ export class Model {
           return sum + p;
         }, 0);
         for (const s of slices) s.loss += pen;
+        penalty = pen;
       }
     } else {
       batch?.gather(0, rows);
       const pred = this.chain.forward(buf.x, rows, train);
+      penalty = this.chain.activityPenalty(rows);
       const value = loss.kernel(e, train ? buf.dpred : 0, pred, buf.y, rows, this.outputSize, classWeights, buf.correct, buf.sampleWeights, buf.soft)
-        + this.chain.activityPenalty(rows);
+        + penalty;
       slices = [{ row0: 0, rows, pred, loss: value, correct: loss.labels ? e.i32[buf.correct >> 2] : 0 }];
       if (train && Number.isFinite(value)) {
         this.zeroGrad();
@@ -390,8 +494,47 @@ export class Model {
     return {
       loss: slices.reduce((s, x) => s + x.loss * x.rows, 0) / rows,
       correct: slices.reduce((s, x) => s + x.correct, 0),
-      slices, nonFinite,
+      slices, nonFinite, penalty,
     };
+  }
+
+  /**
+   * Gradient accumulation (fit's accumulate): forward, loss and backward of one micro-batch of
+   * `rows`; its gradient (a mean over its rows) times `scale` (rows / the rows of the whole
+   * accumulated batch) is written (`first`) or added into `acc`, a float array of the trainable
+   * region; with `last` the sum goes to the gradient arena and the optimizer steps on it — the
+   * step of one batch of all the micro-batches' rows. A non-finite loss or gradient returns loss
+   * NaN (or ±Infinity) before any step: the weights stay.
+   */
+  accumulateStep(buf: StepBuffers, rows: number, scale: number, acc: number, first: boolean, last: boolean): StepResult {
+    const r = this.pass(buf, rows, true, this.loss!, buf.classWeights);
+    if (!Number.isFinite(r.loss)) return r;
+    if (r.nonFinite > 0) return { ...r, loss: NaN };
+    const k = this.engine.k, n = this.trainableSize;
+    if (first) k.f32_scale(acc, this.grads, scale, n);
+    else {
+      k.f32_scale(this.grads, this.grads, scale, n);
+      k.f32_add_inplace(acc, this.grads, n);
+    }
+    if (last) {
+      k.f32_scale(this.grads, acc, 1, n);
+      this.optimizer!.step(r.slices.length > 1 ? this.parallel!.split(r.slices.length) : undefined);
+    }
+    return r;
+  }
+
+  /** Whether the model has weight penalties (on trainable tensors) or activity penalties: its logs then hold dataLoss. */
+  get hasPenalties(): boolean { return this.hasActivity || this.paramRefs.some((p) => p.reg && p.trainable); }
+  /**
+   * Keras's loss: the data loss plus the activity penalties (`activity`, a mean over rows, already
+   * in the meter's loss) plus the weight penalties (`weight`); for a model with penalties,
+   * `dataLoss` (prefix 'val': valDataLoss) is the loss without either.
+   */
+  penaltyLogs(logs: Logs, prefix: string, activity: number, weight: number): Logs {
+    if (!this.hasPenalties) return logs;
+    const key = (k: string) => (prefix ? prefix + k[0].toUpperCase() + k.slice(1) : k), lk = key('loss');
+    const { [lk]: loss, ...rest } = logs;
+    return { [lk]: loss + weight, [key('dataLoss')]: loss - activity, ...rest };
   }
   /** Forward only (inference mode) of buf's rows: each slice's outputs. */
   private forwardRows(buf: StepBuffers, rows: number): Slice[] {
@@ -466,13 +609,15 @@ export class Model {
     const where = 'Sequential.trainStep';
     this.checkIdle(where);
     checkKeys(where, opts, ['sampleWeight']);
+    this.applyTrainable(where);
     const b = this.batch(where, x, y);
     const sw = this.sampleWeights(where, opts.sampleWeight, b.x.rows);
     return this.load(b.x, b.y, sw, (buf) => {
+      const weight = this.weightPenalty();
       const r = this.runStep(buf, b.x.rows, true);
       const m = this.meter(sst(b.y));
       m.addStep(r, buf);
-      return m.logs();
+      return this.penaltyLogs(m.logs(), '', r.penalty, weight);
     });
   }
 
@@ -484,6 +629,7 @@ export class Model {
     const where = 'Sequential.lossAndGrad';
     this.checkIdle(where);
     checkKeys(where, opts, ['loss', 'sampleWeight']);
+    this.applyTrainable(where);
     const lossFn = opts.loss !== undefined ? getLoss(where, opts.loss) : this.loss;
     if (!lossFn) throw new ConfigError(`${where}: the model is not compiled and no loss is given; pass { loss } or call model.compile first`);
     const b = this.batch(where, x, y, lossFn), rows = b.x.rows;
@@ -500,16 +646,21 @@ export class Model {
   /** Loss and metrics of a resident dataset in inference mode, on buf (`prefix` 'val' gives valLoss, …). */
   evaluateData(data: WasmData, buf: StepBuffers, batchSize: number, prefix = ''): Logs {
     const meter = this.meter(data.sst);
+    let activity = 0;
     for (let start = 0; start < data.n; start += batchSize) {
       const rows = Math.min(batchSize, data.n - start);
       buf.gather(data, buf.indices(start, rows), rows, this.outputSize);
       const r = this.runStep(buf, rows, false);
       meter.addStep(r, buf);
+      activity += r.penalty * rows;
     }
-    return meter.logs(prefix);
+    return this.penaltyLogs(meter.logs(prefix), prefix, activity / data.n, this.weightPenalty());
   }
 
-  /** Loss (weighted by sampleWeight when given) and compiled metrics on x, y in inference mode. */
+  /**
+   * Loss (weighted by sampleWeight when given; with the weight and activity penalties, as Keras,
+   * and dataLoss without them when the model has any) and compiled metrics on x, y in inference mode.
+   */
   evaluate(x: Input, y: Target, opts: { batchSize?: number; sampleWeight?: SampleWeight } = {}): Logs {
     const where = 'Sequential.evaluate';
     checkKeys(where, opts, ['batchSize', 'sampleWeight']);
@@ -525,10 +676,24 @@ export class Model {
     }
   }
 
-  /** Outputs for each row of x, inference mode: a Float32Array tensor [n, outputs]. */
-  predict(x: Input, opts: { batchSize?: number } = {}): Tensor<Float32Array> {
-    const N = this.outputSize, f32 = (p: number, rows: number) => this.engine.f32.subarray(p >> 2, (p >> 2) + rows * N);
-    return this.inferRows('Sequential.predict', x, opts, N, Float32Array, (p, rows) => f32(p, rows));
+  /**
+   * Outputs for each row of x, inference mode: a Float32Array tensor [n, outputs]. With `output`,
+   * the outputs of the layer of that name instead (Keras: a model ending at
+   * model.getLayer(name).output), nested layers included: [n, ...its output shape].
+   */
+  predict(x: Input, opts: { batchSize?: number; output?: string } = {}): Tensor<Float32Array> {
+    const where = 'Sequential.predict';
+    checkKeys(where, opts, ['batchSize', 'output']);
+    const { output, ...rest } = opts;
+    const f32 = (p: number, n: number) => this.engine.f32.subarray(p >> 2, (p >> 2) + n);
+    if (output === undefined) return this.inferRows(where, x, rest, this.outputSize, Float32Array, (p, rows) => f32(p, rows * this.outputSize));
+    this.alive(where);
+    const target = this.findLayer(where, output), shape = this.outputShapes.get(target)!, W = shape.reduce((a, b) => a * b, 1);
+    const t = this.inferRows(where, x, rest, W, Float32Array, (p, rows) => f32(p, rows * W), (buf, rows) => {
+      Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: rows });
+      return [{ row0: 0, rows, pred: forwardTo(this.layers, target, buf.x, rows), loss: 0, correct: 0 }];
+    });
+    return new Tensor(t.data, [t.rows, ...shape]);
   }
 
   /**
@@ -599,7 +764,8 @@ export class Model {
    * batch's `cols` values per row for the result tensor [n, cols].
    */
   private inferRows<T extends Float32Array | Int32Array>(where: string, x: Input, opts: { batchSize?: number }, cols: number,
-      type: new (n: number) => T, take: (p: number, rows: number, scratch: number) => ArrayLike<number>): Tensor<T> {
+      type: new (n: number) => T, take: (p: number, rows: number, scratch: number) => ArrayLike<number>,
+      forward = (buf: StepBuffers, rows: number) => this.forwardRows(buf, rows)): Tensor<T> {
     this.alive(where);
     checkKeys(where, opts, ['batchSize']);
     const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 256, 1, 2 ** 31 - 1);
@@ -613,7 +779,7 @@ export class Model {
         for (let start = 0; start < data.n; start += bs) {
           const rows = Math.min(bs, data.n - start);
           buf.gather(data, buf.indices(start, rows), rows, N);
-          for (const sl of this.forwardRows(buf, rows)) {
+          for (const sl of forward(buf, rows)) {
             out.set(take(sl.pred, sl.rows, buf.dpred + sl.row0 * N * 4), (start + sl.row0) * cols);
           }
         }
@@ -643,11 +809,11 @@ export class Model {
   }
   /** Sum of the layers' activity penalties for the last forward. */
   activityPenalty(batch: number): number { this.alive('Sequential.activityPenalty'); return this.chain.activityPenalty(batch); }
-  /** Sum of the weight penalties l1·Σ|w| + l2·Σw² over regularized tensors. */
+  /** Sum of the weight penalties l1·Σ|w| + l2·Σw² over regularized trainable tensors (a frozen layer's are constant: left out, as Keras). */
   weightPenalty(): number {
     this.alive('Sequential.weightPenalty');
     let s = 0;
-    for (const p of this.paramRefs) if (p.reg) s += this.engine.k.f32_l1l2_penalty(p.ptr, p.size, p.reg.l1, p.reg.l2);
+    for (const p of this.paramRefs) if (p.reg && p.trainable) s += this.engine.k.f32_l1l2_penalty(p.ptr, p.size, p.reg.l1, p.reg.l2);
     return s;
   }
 
@@ -662,6 +828,13 @@ export class Model {
       throw new ConfigError(`${where}: optimizer is ${show(config.optimizer)}; use nn.sgd(...), nn.adam(...) or a name like 'adam'`);
     }
     const metrics = checkMetrics(where, config.metrics ?? [], loss);
+    // layer.trainable set since the last layout: the arenas are laid out again, and the optimizer
+    // state (over the trainable region) made anew — Keras too rebuilds it when compiling.
+    if (this.applyTrainable(where, true) && this.optimizer) {
+      this.optimizer.dispose();
+      if (this.optimizer === opt) opt.bind(this.arena());
+      else this.optimizer = undefined;
+    }
     // The new optimizer's state is made before the old one's is released.
     if (this.optimizer !== opt) {
       opt.bind(this.arena());
@@ -736,6 +909,8 @@ export class Model {
   /** Keras-style table: layer (type), output shape, parameter count. */
   summary(print: (s: string) => void = console.log): string {
     this.alive('Sequential.summary');
+    // By the layers' trainable flags now (as Keras), applied to the arenas or not yet.
+    const trainable = this.layoutPlan(this.frozenLayers()).size;
     const rows: [string, string, string][] = [];
     walkLayers(this.layers, (l, depth) => {
       const n = l.params().reduce((s, p) => s + p.size, 0);
@@ -750,8 +925,8 @@ export class Model {
       `Model: "${this.name}"  input [null, ${this.inputShape.join(', ')}]`, line, fmt(['Layer (type)', 'Output shape', 'Params']), line,
       ...rows.map(fmt), line,
       `Total params: ${this.totalSize.toLocaleString('en-US')}`,
-      `Trainable params: ${this.trainableSize.toLocaleString('en-US')}`,
-      `Non-trainable params: ${(this.totalSize - this.trainableSize).toLocaleString('en-US')}`,
+      `Trainable params: ${trainable.toLocaleString('en-US')}`,
+      `Non-trainable params: ${(this.totalSize - trainable).toLocaleString('en-US')}`,
     ].join('\n');
     print(out);
     return out;
@@ -763,3 +938,15 @@ export class Model {
   }
 }
 
+/**
+ * Inference forward of `layers` up to and including `target` (in them, or nested in one of them:
+ * a block's layers run on the block's input); returns target's output pointer.
+ */
+function forwardTo(layers: readonly Layer[], target: Layer, x: number, batch: number): number {
+  for (const l of layers) {
+    if (l === target) return l.forward(x, batch, false);
+    if (allLayers(childrenOf(l)).includes(target)) return forwardTo(childrenOf(l), target, x, batch);
+    x = l.forward(x, batch, false);
+  }
+  throw new Error('forwardTo: the layer is not in the model');
+}

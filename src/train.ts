@@ -33,9 +33,18 @@ export interface FitOptions {
   timeBudgetMs?: number;
   /** `history.resume` of a fit that stopped on its time budget: continue exactly where it stopped. */
   resume?: ResumeState;
+  /**
+   * Gradient accumulation: each optimizer step sums the gradients of this many batches of
+   * batchSize rows, each scaled by its share of their rows — the step of one batch k× larger, in
+   * the memory of one batch (default 1). An epoch's last step takes what is left (fewer batches,
+   * scaled by their actual rows). onBatchEnd runs once per optimizer step. Batch norm normalises
+   * each batch by its own statistics, so with it the result is close to, not the same as, the
+   * larger batch.
+   */
+  accumulate?: number;
 }
 const FIT_KEYS = ['epochs', 'batchSize', 'sampling', 'validationSplit', 'validationData', 'classWeight', 'sampleWeight', 'initialEpoch', 'callbacks', 'verbose',
-  'timeBudgetMs', 'resume'];
+  'timeBudgetMs', 'resume', 'accumulate'];
 const SAMPLINGS = ['shuffle', 'replacement', 'sequential'] as const;
 const MAX_INT = 2 ** 31 - 1;
 
@@ -45,12 +54,13 @@ type Data = { x: Tensor<Float32Array | Uint8Array>; y: Int32Array | Float32Array
 interface Plan {
   epochs: number; initialEpoch: number; sampling: ResumeState['sampling']; budget: number; resume?: ResumeState;
   callbacks: Callback[]; verbose: boolean; train: Data; val?: Data; classWeights?: Float32Array;
-  /** Batch size (at most the samples) and steps per epoch. */
-  bs: number; steps: number;
+  /** Batch size (at most the samples), batches per epoch, and batches per optimizer step. */
+  bs: number; steps: number; accumulate: number;
 }
 
 function plan(model: Model, where: string, x: unknown, y: unknown, opts: FitOptions): Plan {
   checkKeys(where, opts, FIT_KEYS);
+  model.applyTrainable(where);
   const epochs = checkInt(where, 'epochs', opts.epochs ?? 1, 1, MAX_INT);
   const sampling = checkOneOf(where, 'sampling', opts.sampling ?? 'shuffle', SAMPLINGS);
   const budget = opts.timeBudgetMs === undefined ? Infinity : opts.timeBudgetMs;
@@ -69,6 +79,7 @@ function plan(model: Model, where: string, x: unknown, y: unknown, opts: FitOpti
   const callbacks = opts.callbacks ?? [];
   if (!Array.isArray(callbacks)) throw new ConfigError(`${where}: callbacks is ${show(callbacks)}; it must be an array`);
   const batchSize = checkInt(where, 'batchSize', opts.batchSize ?? 32, 1, MAX_INT);
+  const accumulate = checkInt(where, 'accumulate', opts.accumulate ?? 1, 1, MAX_INT);
   const classWeights = classWeightArray(where, opts.classWeight, model);
 
   const b = model.batch(where, x, y);
@@ -96,8 +107,9 @@ function plan(model: Model, where: string, x: unknown, y: unknown, opts: FitOpti
       throw new ConfigError(`${where}: resume is from a run with ${JSON.stringify(was)}, this one has ${JSON.stringify(now)}; resume with the same data and options`);
     }
     if (resume.step >= steps) throw new ConfigError(`${where}: resume.step is ${resume.step}; an epoch of ${n} samples in batches of ${bs} has ${steps} steps`);
+    if (resume.step % accumulate !== 0) throw new ConfigError(`${where}: resume.step is ${resume.step}, not a multiple of accumulate ${accumulate}; resume with the accumulate of the run that stopped`);
   }
-  return { epochs, initialEpoch, sampling, budget, resume, callbacks, verbose: Boolean(opts.verbose), train, val, classWeights, bs, steps };
+  return { epochs, initialEpoch, sampling, budget, resume, callbacks, verbose: Boolean(opts.verbose), train, val, classWeights, bs, steps, accumulate };
 }
 
 /** Per-class loss weights (1 for classes not named), or undefined when none are given. */
@@ -127,6 +139,10 @@ function checkResume(where: string, r: ResumeState, epochs: number): number {
   if (typeof r.meter !== 'object' || r.meter === null || !METER_KEYS.every((k) => typeof r.meter[k] === 'number')) {
     throw bad(`.meter is ${show(r.meter)}; it must hold the numbers ${METER_KEYS.join(', ')}`);
   }
+  const pen = r.penalties;
+  if (pen !== undefined && (typeof pen !== 'object' || pen === null || !Number.isFinite(pen.activity) || !Number.isFinite(pen.weight))) {
+    throw bad(`.penalties is ${show(pen)}; it must be { activity, weight }, two finite numbers`);
+  }
   return r.epoch;
 }
 
@@ -140,15 +156,18 @@ export async function fit(model: Model, x: unknown, y: unknown, opts: FitOptions
   const sets = [() => new WasmData(e, p.train.x, p.train.y, cols, p.train.sw), ...(p.val ? [() => new WasmData(e, p.val!.x, p.val!.y, cols, p.val!.sw)] : [])];
   const cap = Math.max(p.bs, p.val ? Math.min(p.val.x.rows, 256) : 0);
   return withData(e, sets, ([train, val]) => model.fitSession(where, cap, async (buf) => {
-    const [order, cw] = e.allocAll([train.n * 4, ...(p.classWeights ? [p.classWeights.byteLength] : [])]);
+    const cwBytes = p.classWeights?.byteLength ?? 0, accBytes = p.accumulate > 1 ? Math.max(1, model.trainableSize) * 4 : 0;
+    const [order, ...more] = e.allocAll([train.n * 4, cwBytes, accBytes].filter((b) => b > 0));
+    const cw = cwBytes ? more.shift()! : 0, acc = accBytes ? more.shift()! : 0;
     try {
-      if (cw) e.write(cw, p.classWeights!);
-      buf.classWeights = cw ?? 0;
-      return await new Run(model, where, p, train, val, buf, order).epochs();
+      if (cwBytes) e.write(cw, p.classWeights!);
+      buf.classWeights = cwBytes ? cw : 0;
+      return await new Run(model, where, p, train, val, buf, order, accBytes ? acc : 0).epochs();
     } finally {
       buf.classWeights = 0;
       e.release(order);
-      if (cw) e.release(cw);
+      if (cwBytes) e.release(cw);
+      if (accBytes) e.release(acc);
     }
   }));
 }
@@ -158,12 +177,16 @@ class Run {
   readonly history: History = { epoch: [], history: {} };
   readonly ctx: TrainContext;
   private readonly t0 = performance.now();
+  /** Whether the model has weight or activity penalties (its logs then hold dataLoss). */
+  private readonly penalties: boolean;
   private lastYield = this.t0;
 
   constructor(readonly model: Model, readonly where: string, readonly p: Plan, readonly train: WasmData,
-              readonly val: WasmData | undefined, readonly buf: StepBuffers, readonly order: number) {
+              readonly val: WasmData | undefined, readonly buf: StepBuffers, readonly order: number, readonly acc: number) {
+    this.penalties = model.hasPenalties;
     this.ctx = {
-      model, epochs: p.epochs, steps: p.steps, samples: train.n, batchSize: p.bs, history: this.history, logs: logNames(model.metrics, Boolean(val)),
+      model, epochs: p.epochs, steps: Math.ceil(p.steps / p.accumulate), samples: train.n, batchSize: p.bs, history: this.history,
+      logs: logNames(model.metrics, Boolean(val), this.penalties),
       get stopTraining() { return model.stopTraining; },
       set stopTraining(v: boolean) { model.stopTraining = v; },
     };
@@ -179,7 +202,16 @@ class Run {
       model.checkNotDisposed(this.where, `epoch ${epoch + 1}, batch 1`);
       const logs = await this.epoch(epoch);
       if (!logs) break;
-      if (this.val) Object.assign(logs, model.evaluateData(this.val, this.buf, this.buf.cap, 'val'));
+      if (this.val) {
+        // Keras reports the validation loss without class weights (sample weights of the validation data do count).
+        const cw = this.buf.classWeights;
+        this.buf.classWeights = 0;
+        try {
+          Object.assign(logs, model.evaluateData(this.val, this.buf, this.buf.cap, 'val'));
+        } finally {
+          this.buf.classWeights = cw;
+        }
+      }
       logs.lr = model.optimizer!.lr;
       history.epoch.push(epoch);
       for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
@@ -201,7 +233,7 @@ class Run {
     // state where the interrupted run stopped (dropout draws from the same stream).
     const resumed = p.resume && epoch === p.initialEpoch ? p.resume : undefined;
     if (resumed) model.rngState = resumed.epochRng;
-    else if (epoch > p.initialEpoch && this.spent()) return this.stopOnBudget(epoch, 0, model.rngState, this.meter().sums());
+    else if (epoch > p.initialEpoch && this.spent()) return this.stopOnBudget(epoch, 0, model.rngState, this.meter().sums(), { activity: 0, weight: 0 });
     const epochRng = model.rngState;
     for (const c of p.callbacks) c.onEpochBegin?.(epoch, this.ctx);
     if (p.sampling === 'shuffle') e.k.i32_permutation(this.order, n, model.rng);
@@ -209,21 +241,34 @@ class Run {
     // NOTE: a stop at step 0 came before this epoch's order was drawn: its rng is epochRng, and
     // the state after the draw is the one to keep.
     if (resumed && resumed.step > 0) model.rngState = resumed.rng;
-    const meter = this.meter(resumed?.meter), labels = model.loss!.labels;
-    for (let s = resumed?.step ?? 0; s < p.steps; s++) {
-      model.checkNotDisposed(this.where, `epoch ${epoch + 1}, batch ${s + 1}`);
-      const rows = Math.min(p.bs, n - s * p.bs);
-      buf.gather(train, this.order + s * p.bs * 4, rows, model.outputSize);
-      const r = model.runStep(buf, rows, true);
-      if (!Number.isFinite(r.loss)) return this.stopOnNaN(`the loss became ${r.loss} at epoch ${epoch + 1}, batch ${s + 1}`);
-      meter.addStep(r, buf);
-      for (const c of p.callbacks) c.onBatchEnd?.(s, { loss: r.loss, size: rows, ...(labels && { correct: r.correct }) }, this.ctx);
+    const meter = this.meter(resumed?.meter), labels = model.loss!.labels, k = p.accumulate, bs = p.bs;
+    // Penalty sums over the epoch's rows: activity (already in the meter's loss) and weight.
+    const pen = { ...(resumed?.penalties ?? { activity: 0, weight: 0 }) };
+    for (let s = resumed?.step ?? 0; s < p.steps; s += k) {
+      // One optimizer step: batches s … s + group − 1 (k of them, fewer at the epoch's end).
+      const group = Math.min(k, p.steps - s), total = Math.min(group * bs, n - s * bs);
+      const weight = this.penalties ? model.weightPenalty() : 0;
+      let loss = 0, correct = 0;
+      for (let j = 0; j < group; j++) {
+        const b = s + j, rows = Math.min(bs, n - b * bs);
+        model.checkNotDisposed(this.where, `epoch ${epoch + 1}, batch ${b + 1}`);
+        buf.gather(train, this.order + b * bs * 4, rows, model.outputSize);
+        const r = group === 1 ? model.runStep(buf, rows, true) : model.accumulateStep(buf, rows, rows / total, this.acc, j === 0, j === group - 1);
+        if (!Number.isFinite(r.loss)) return this.stopOnNaN(`the loss became ${r.loss} at epoch ${epoch + 1}, batch ${b + 1}`);
+        meter.addStep(r, buf);
+        pen.activity += r.penalty * rows;
+        loss += r.loss * rows;
+        correct += r.correct;
+      }
+      pen.weight += weight * total;
+      for (const c of p.callbacks) c.onBatchEnd?.(Math.floor(s / k), { loss: loss / total + weight, size: total, ...(labels && { correct }) }, this.ctx);
       if (model.stopTraining) break;
-      if (s + 1 < p.steps && this.spent()) return this.stopOnBudget(epoch, s + 1, epochRng, meter.sums());
+      if (s + group < p.steps && this.spent()) return this.stopOnBudget(epoch, s + group, epochRng, meter.sums(), pen);
       if (performance.now() - this.lastYield > 20) await this.yieldNow();
     }
     model.checkNotDisposed(this.where, `end of epoch ${epoch + 1}`);
-    return meter.logs();
+    const rows = meter.sums().n;
+    return model.penaltyLogs(meter.logs(), '', pen.activity / rows, pen.weight / rows);
   }
 
   private meter(sums?: MeterSums): Meter {
@@ -235,10 +280,10 @@ class Run {
     await nextTick();
     this.lastYield = performance.now();
   }
-  private stopOnBudget(epoch: number, step: number, epochRng: number[], meter: MeterSums): undefined {
+  private stopOnBudget(epoch: number, step: number, epochRng: number[], meter: MeterSums, penalties: ResumeState['penalties']): undefined {
     const p = this.p;
     this.history.stopped = 'timeBudget';
-    this.history.resume = { epoch, step, rng: this.model.rngState, epochRng, samples: this.train.n, batchSize: p.bs, sampling: p.sampling, meter };
+    this.history.resume = { epoch, step, rng: this.model.rngState, epochRng, samples: this.train.n, batchSize: p.bs, sampling: p.sampling, meter, penalties };
     return undefined;
   }
   /** A non-finite loss or gradient: the weights from before that step are kept; NumericError unless a callback handles it. */

@@ -23,7 +23,8 @@ const str = (v: unknown) => JSON.stringify(v);
 /** Rebuilds a layer from its config() through the layer registry, rejecting unknown types and keys. */
 function layerFromConfig(c: unknown, path: string): Layer {
   if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new ModelFormatError(`architecture ${path}: must be an object`);
-  const { type, ...o } = c as LayerConfig;
+  const { type, trainable, ...o } = c as LayerConfig;
+  if (trainable !== undefined && trainable !== false) throw new ModelFormatError(`architecture ${path}.trainable: is ${str(trainable)}; it is false (a frozen layer) or absent`);
   const kind = LAYER_TYPES.get(type);
   if (!kind) throw new ModelFormatError(`architecture ${path}.type: unknown layer type ${str(type)}; known: ${[...LAYER_TYPES.keys()].join(', ')}`);
   const nested = (key: string, ls: unknown) => {
@@ -31,7 +32,9 @@ function layerFromConfig(c: unknown, path: string): Layer {
     return ls.map((l, i) => layerFromConfig(l, `${path}.${key}[${i}]`));
   };
   try {
-    return kind.fromConfig(o, nested);
+    const layer = kind.fromConfig(o, nested);
+    if (trainable === false) layer.trainable = false;
+    return layer;
   } catch (e) {
     if (e instanceof ModelFormatError) throw e;
     throw new ModelFormatError(`architecture ${path}: ${(e as Error).message}`);

@@ -70,7 +70,7 @@ const tfjsRegularizer = (r: Regularizer | undefined) => (r ? { class_name: 'L1L2
 
 /** The TF.js class and config of one layer; throws ConfigError for what a TF.js Sequential model cannot hold. */
 function toTfjsLayer(where: string, l: Layer): TfjsLayer {
-  const named = (class_name: string, config: Record<string, unknown>) => ({ class_name, config: { ...config, name: l.name, trainable: true } });
+  const named = (class_name: string, config: Record<string, unknown>) => ({ class_name, config: { ...config, name: l.name, trainable: l.trainable !== false } });
   if (l instanceof Dense) {
     const o = l.opts;
     return named('Dense', {
@@ -357,7 +357,7 @@ function fromTfjsLayer(path: string, cls: string, c: Obj, shape: number[]): { la
       fail(`${path}.class_name`, `${show(cls)} is not supported; known: InputLayer, ${[...KNOWN].join(', ')}`);
   }
   if (c.dtype !== undefined && c.dtype !== 'float32') fail(`${path}.dtype`, `${show(c.dtype)}; simdnn computes in float32`);
-  if (c.trainable === false) fail(`${path}.trainable`, 'is false; simdnn cannot freeze a layer');
+  if (c.trainable === false) out.layer.trainable = false;
   for (const k of Object.keys(c)) {
     // Constraints and regularizers change training; simdnn refuses the ones it cannot keep rather than drop them.
     if (!used.has(k) && /_(constraint|regularizer)$/.test(k) && c[k] !== null) fail(`${path}.${k}`, `is ${show(c[k])}; simdnn supports no ${k.replace(/^.*_/, '')} here`);

@@ -13,7 +13,7 @@ import type { GemmRunner } from '../threads.js';
 import { Act } from './activation.js';
 import type { KernelLayerOptions } from './dense.js';
 import {
-  Buffers, checkInit, checkKeys, checkName, checkRegularizer, isImage, shapeText,
+  Buffers, checkInit, checkKeys, checkName, checkRegularizer, checkTrainable, isImage, shapeText,
   type Builder, type Init, type Layer, type ParamRef, type RefGrads, type Regularizer,
 } from './layer.js';
 
@@ -76,7 +76,7 @@ export interface Conv2dOptions extends KernelLayerOptions {
 }
 
 const CONV_KEYS = ['kernelSize', 'strides', 'padding', 'dilation', 'activation', 'alpha', 'init', 'biasInit', 'useBias',
-  'kernelRegularizer', 'biasRegularizer', 'name'] as const;
+  'kernelRegularizer', 'biasRegularizer', 'name', 'trainable'] as const;
 
 /** nn.conv2d(filters, { kernelSize, strides, padding, dilation, activation, ... }): a 2-D convolution (cross-correlation, as Keras). */
 export class Conv2D implements Layer {
@@ -90,6 +90,7 @@ export class Conv2D implements Layer {
   readonly strides: [number, number];
   readonly dilation: [number, number];
   readonly padding: Padding;
+  trainable: boolean;
   readonly act: Act;
   readonly opts: Required<Pick<Conv2dOptions, 'init' | 'biasInit' | 'useBias'>> & Pick<Conv2dOptions, 'kernelRegularizer' | 'biasRegularizer'>;
   W!: ParamRef;
@@ -125,6 +126,7 @@ export class Conv2D implements Layer {
       biasRegularizer: checkRegularizer(where, 'biasRegularizer', opts.biasRegularizer),
     };
     this.name = checkName(where, opts.name) ?? '';
+    this.trainable = checkTrainable(where, opts.trainable);
   }
 
   build(b: Builder, inputSize: number): number {
@@ -178,11 +180,12 @@ export class Conv2D implements Layer {
     let delta = this.delta;
     if (this.act.name === 'identity') {
       delta = dy;
-      if (this.b) e.k.f32_colsum_add(this.b.grad, dy, rows, F);
+      if (this.b?.trainable) e.k.f32_colsum_add(this.b.grad, dy, rows, F);
     } else {
       this.act.backward(e, delta, dy, this.act.needsZ ? this.z : this.y, this.y, rows, F, this.b?.grad ?? 0);
     }
-    this.g.tn(this.W.grad, this.columns(batch), delta, K, rows, F, 1);
+    // A frozen kernel has no gradient: its weight-gradient gemm (and im2col) is skipped.
+    if (this.W.trainable) this.g.tn(this.W.grad, this.columns(batch), delta, K, rows, F, 1);
     if (!needDx) return 0;
     if (this.pointwise) {
       this.g.nt(this.dx, delta, this.W.ptr, rows, F, K, 0);
@@ -222,8 +225,9 @@ export class Conv2D implements Layer {
     const { x, z, y } = this.ref!, g = { ...this.geom, N: batch }, F = this.filters;
     const delta = this.act.refBackward(dy, z, y, batch * g.Ho * g.Wo, F);
     const r = conv2dBwdRef(delta, x, read(this.W), g, F);
-    const grads = new Map<ParamRef, Float64Array>([[this.W, r.dw]]);
-    if (this.b) grads.set(this.b, r.db);
+    const grads = new Map<ParamRef, Float64Array>();
+    if (this.W.trainable) grads.set(this.W, r.dw);
+    if (this.b?.trainable) grads.set(this.b, r.db);
     return { dx: r.dx, grads };
   }
 

@@ -7,7 +7,7 @@ import type { Engine } from '../wasm.js';
 import type { GemmRunner } from '../threads.js';
 import { Act, type ActivationName } from './activation.js';
 import {
-  Buffers, checkInit, checkKeys, checkName, checkRegularizer, shapeText,
+  Buffers, checkInit, checkKeys, checkName, checkRegularizer, checkTrainable, shapeText,
   type Builder, type Init, type Layer, type ParamRef, type RefGrads, type Regularizer, type StepSlice,
 } from './layer.js';
 
@@ -23,11 +23,13 @@ export interface KernelLayerOptions {
   kernelRegularizer?: Regularizer;
   biasRegularizer?: Regularizer;
   name?: string;
+  /** false: frozen (no updates, no gradient work); the same as setting layer.trainable before compile. */
+  trainable?: boolean;
 }
 export interface DenseOptions extends KernelLayerOptions {
   activityRegularizer?: Regularizer;
 }
-const KEYS = ['activation', 'alpha', 'init', 'biasInit', 'useBias', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'name'] as const;
+const KEYS = ['activation', 'alpha', 'init', 'biasInit', 'useBias', 'kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'name', 'trainable'] as const;
 
 export class Dense implements Layer {
   readonly type = 'dense';
@@ -35,6 +37,7 @@ export class Dense implements Layer {
   inputSize = 0;
   readonly outputSize: number;
   readonly outputShape: readonly number[];
+  trainable: boolean;
   readonly act: Act;
   readonly opts: Required<Pick<DenseOptions, 'init' | 'biasInit' | 'useBias'>> & DenseOptions;
   W!: ParamRef;
@@ -63,6 +66,7 @@ export class Dense implements Layer {
       activityRegularizer: checkRegularizer('dense', 'activityRegularizer', opts.activityRegularizer),
     };
     this.name = checkName('dense', opts.name) ?? '';
+    this.trainable = checkTrainable('dense', opts.trainable);
   }
 
   build(b: Builder, inputSize: number): number {
@@ -113,11 +117,12 @@ export class Dense implements Layer {
     }
     if (this.act.name === 'identity') {
       delta = dy;
-      if (this.b) k.f32_colsum_add(this.b.grad, dy, batch, N);
+      if (this.b?.trainable) k.f32_colsum_add(this.b.grad, dy, batch, N);
     } else {
       this.act.backward(e, delta, dy, this.act.needsZ ? this.z : this.y, this.y, batch, N, this.b?.grad ?? 0);
     }
-    this.g.tn(this.W.grad, this.x, delta, K, batch, N, 1);
+    // A frozen kernel has no gradient (W.grad is 0): its weight-gradient gemm is skipped.
+    if (this.W.trainable) this.g.tn(this.W.grad, this.x, delta, K, batch, N, 1);
     if (!needDx) return 0;
     this.g.nt(this.dx, delta, this.W.ptr, batch, N, K, 0);
     return this.dx;
@@ -163,8 +168,9 @@ export class Dense implements Layer {
     const r = this.opts.activityRegularizer;
     const dy = r ? activityGradRef(dyIn, y, r.l1, r.l2, 1 / batch) : dyIn;
     const delta = this.act.refBackward(dy, z, y, batch, N);
-    const grads = new Map<ParamRef, Float64Array>([[this.W, matmul(x, delta, K, batch, N, true)]]);
-    if (this.b) {
+    const grads = new Map<ParamRef, Float64Array>();
+    if (this.W.trainable) grads.set(this.W, matmul(x, delta, K, batch, N, true));
+    if (this.b?.trainable) {
       const db = new Float64Array(N);
       for (let i = 0; i < delta.length; i++) db[i % N] += delta[i];
       grads.set(this.b, db);

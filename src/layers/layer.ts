@@ -53,8 +53,13 @@ export interface ParamRef {
   fanIn: number;
   fanOut: number;
   reg?: Regularizer;
-  /** false: not updated by the optimizer (batch-norm running statistics). */
+  /**
+   * false: not updated by the optimizer, no gradient, no optimizer state — running statistics
+   * (batch norm's moving mean), or a parameter of a frozen layer (layer.trainable = false).
+   */
   trainable: boolean;
+  /** Whether it is learned when its layer is not frozen (false for running statistics). */
+  learned: boolean;
   /** Byte pointers, set when the model lays out its arenas. */
   ptr: number;
   grad: number;
@@ -121,6 +126,12 @@ export interface RefGrads { dx: Float64Array; grads: Map<ParamRef, Float64Array>
 export interface Layer {
   readonly type: string;
   name: string;
+  /**
+   * false freezes the layer (Keras layer.trainable): its parameters stay as they are, get no
+   * gradient and no optimizer state (a frozen batch norm also runs in inference mode). Set it
+   * before compile; a frozen residual block freezes the layers inside. Default true.
+   */
+  trainable?: boolean;
   inputSize: number;
   outputSize: number;
   /** Set in build by layers that change the shape (dense, conv, pooling, flatten); the others keep their input's. */
@@ -178,6 +189,13 @@ export class Buffers {
     this.banks = [];
     Buffers.version++;
   }
+}
+
+/** The `trainable` option of a layer's constructor: true unless false is given. */
+export function checkTrainable(where: string, v: unknown): boolean {
+  if (v === undefined) return true;
+  if (typeof v !== 'boolean') reject(where, 'trainable', v, 'true or false');
+  return v;
 }
 
 export function checkName(where: string, name: unknown): string | undefined {

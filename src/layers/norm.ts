@@ -2,7 +2,7 @@
 import { batchnormBwdRef, batchnormInferRef, batchnormTrainRef, layernormBwdRef, layernormFwdRef } from '../reference.js';
 import { checkRange } from '../validate.js';
 import type { Engine } from '../wasm.js';
-import { Buffers, checkKeys, checkName, featureAxis, type Builder, type Layer, type ParamRef, type RefGrads, type StepSlice } from './layer.js';
+import { Buffers, checkKeys, checkName, checkTrainable, featureAxis, type Builder, type Layer, type ParamRef, type RefGrads, type StepSlice } from './layer.js';
 
 /** nn.dropout(rate): inverted dropout in training (mask from the model's seeded PRNG), identity at inference. */
 export class Dropout implements Layer {
@@ -73,6 +73,7 @@ export class BatchNorm implements Layer {
   outputSize = 0;
   readonly momentum: number;
   readonly eps: number;
+  trainable: boolean;
   gamma!: ParamRef; beta!: ParamRef; runMean!: ParamRef; runVar!: ParamRef;
   private e?: Engine;
   private slice!: StepSlice;
@@ -82,12 +83,19 @@ export class BatchNorm implements Layer {
   private y = 0; private xhat = 0; private mean = 0; private invstd = 0; private dx = 0; private scratch = 0;
   private fwdParts = 0; private bwdParts = 0;
   private ref?: { xhat: Float64Array; invstd: Float64Array };
-  constructor(opts: NormOptions & { momentum?: number } = {}) {
-    checkKeys('batchNorm', opts, ['momentum', 'eps', 'name']);
+  constructor(opts: NormOptions & { momentum?: number; trainable?: boolean } = {}) {
+    checkKeys('batchNorm', opts, ['momentum', 'eps', 'name', 'trainable']);
     this.momentum = checkRange('batchNorm', 'momentum', opts.momentum ?? 0.99, 0, 1, false);
     this.eps = checkRange('batchNorm', 'eps', opts.eps ?? 1e-3, Number.MIN_VALUE, 1, false);
     this.name = checkName('batchNorm', opts.name) ?? '';
+    this.trainable = checkTrainable('batchNorm', opts.trainable);
   }
+  /**
+   * NOTE: a frozen batch norm runs in inference mode, in training too (Keras ≥ 2.1.3): it
+   * normalises with the moving statistics and does not update them, so fine-tuning on a small
+   * batch does not disturb what the frozen layers learned. Its parameters' layout says so.
+   */
+  private get frozen(): boolean { return !this.gamma.trainable; }
   /** Features normalised (channels on an image) and rows per sample (H·W on an image, else 1). */
   private features = 0; private perSample = 1;
   build(b: Builder, n: number): number {
@@ -111,7 +119,7 @@ export class BatchNorm implements Layer {
   }
   forward(x: number, batch: number, training: boolean): number {
     const k = this.e!.k, c = this.features, M = batch * this.perSample;
-    if (training) {
+    if (training && !this.frozen) {
       // NOTE: statistics over the whole batch: each slice's sums, a barrier, then every slice
       // reads all of them; the first slice updates the running statistics.
       const s = this.slice;
@@ -126,6 +134,17 @@ export class BatchNorm implements Layer {
   }
   backward(dy: number, batch: number, needDx: boolean): number {
     const k = this.e!.k, c = this.features, M = batch * this.perSample, s = this.slice;
+    if (this.frozen) {
+      // Inference mode: y = γ·(x − μ)/√(σ² + ε) + β with fixed statistics, so dx = dy·γ/√(σ² + ε).
+      if (!needDx) return 0;
+      const sc = this.scratch, eps = this.scratch + c * 4;
+      k.f32_fill(eps, this.eps, c);
+      k.f32_add(sc, this.runVar.ptr, eps, c);
+      k.f32_inv_std(sc, sc, c, 0);
+      k.f32_col_affine_fwd(sc, this.gamma.ptr, 0, sc, 0, 1, c);
+      k.f32_col_affine_bwd(this.dx, dy, sc, M, c);
+      return this.dx;
+    }
     k.f64_batchnorm_bwd_sums(this.bwdParts + s.thread * 16 * c, this.gamma.grad, this.beta.grad, dy, this.xhat, M, c);
     s.barrier();
     k.f32_batchnorm_bwd(this.dx, dy, this.xhat, this.invstd, this.gamma.ptr, M, c, this.bwdParts, s.threads, s.total * this.perSample, this.scratch);
@@ -134,18 +153,25 @@ export class BatchNorm implements Layer {
   activityPenalty(): number { return 0; }
   params(): ParamRef[] { return [this.gamma, this.beta, this.runMean, this.runVar]; }
   config(): Record<string, unknown> { return { momentum: this.momentum, eps: this.eps }; }
-  /** Training: batch statistics (the running ones are read, not updated). Inference: running statistics, no backward. */
+  /**
+   * Training: batch statistics (the running ones are read, not updated). Inference (and frozen):
+   * running statistics; the backward of a frozen one is dx = dy·γ/√(σ² + ε).
+   */
   refForward(x: Float64Array, batch: number, training: boolean, read: (p: ParamRef) => Float64Array): Float64Array {
     const args = [read(this.gamma), read(this.beta), read(this.runMean), read(this.runVar), batch * this.perSample, this.features] as const;
-    if (!training) {
+    if (!training || this.frozen) {
       this.ref = undefined;
+      this.refScale = this.frozen ? Float64Array.from(args[0], (g, j) => g / Math.sqrt(args[3][j] + this.eps)) : undefined;
       return batchnormInferRef(x, ...args, this.eps);
     }
     const r = batchnormTrainRef(x, ...args, this.momentum, this.eps);
     this.ref = r;
     return r.out;
   }
+  private refScale?: Float64Array;
   refBackward(dy: Float64Array, batch: number, read: (p: ParamRef) => Float64Array): RefGrads {
+    const sc = this.refScale;
+    if (this.frozen && sc) return { dx: dy.map((v, i) => v * sc[i % this.features]), grads: new Map() };
     if (!this.ref) throw new Error('batchNorm.refBackward: needs a training-mode refForward first');
     const { dx, dgamma, dbeta } = batchnormBwdRef(dy, this.ref.xhat, this.ref.invstd, read(this.gamma), batch * this.perSample, this.features);
     return { dx, grads: new Map([[this.gamma, dgamma], [this.beta, dbeta]]) };

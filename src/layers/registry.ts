@@ -67,5 +67,8 @@ export function allLayers(layers: readonly Layer[]): Layer[] {
 /** The JSON config of a layer as the model file stores it: type, name, config() and nested layers. */
 export function layerConfig(l: Layer): Record<string, unknown> {
   const inner = childrenOf(l);
-  return { type: l.type, name: l.name, ...l.config(), ...(LAYER_TYPES.get(l.type)?.children ? { layers: inner.map(layerConfig) } : {}) };
+  return {
+    type: l.type, name: l.name, ...(l.trainable === false && { trainable: false }), ...l.config(),
+    ...(LAYER_TYPES.get(l.type)?.children ? { layers: inner.map(layerConfig) } : {}),
+  };
 }

@@ -5,6 +5,8 @@ import { Buffers, checkKeys, checkName, shapeText, type Builder, type Layer, typ
 
 /** Layers applied in order; backward in reverse. */
 export class Chain {
+  /** The backward runs layers backwardStart … end (the model sets it past leading frozen layers). */
+  backwardStart = 0;
   constructor(readonly layers: Layer[]) {}
   build(b: Builder, inputSize: number, where: string): number {
     let n = inputSize;
@@ -27,8 +29,9 @@ export class Chain {
   }
   /** needDx: whether the first layer must produce dx (false for the model's first layer). */
   backward(dy: number, batch: number, needDx: boolean): number {
-    for (let i = this.layers.length - 1; i >= 0; i--) dy = this.layers[i].backward(dy, batch, needDx || i > 0);
-    return dy;
+    const s = this.backwardStart;
+    for (let i = this.layers.length - 1; i >= s; i--) dy = this.layers[i].backward(dy, batch, needDx || i > s);
+    return s === 0 ? dy : 0;
   }
   activityPenalty(batch: number): number { return this.layers.reduce((s, l) => s + l.activityPenalty(batch), 0); }
   params(): ParamRef[] { return this.layers.flatMap((l) => l.params()); }
