@@ -463,6 +463,7 @@ export class Model {
     const e = this.engine, k = e.k, parallel = this.parallel, batch = buf.take();
     Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: rows });
     let slices: Slice[], nonFinite = 0, penalty = 0;
+    if (train) this.runningStats('save');
     // Custom losses run JavaScript on the outputs: their steps stay on this thread.
     if (parallel && !loss.custom && sliceRows(rows, parallel.pool.threads).length > 1) {
       slices = parallel.pass(buf, batch, rows, train, loss, classWeights);
@@ -491,11 +492,24 @@ export class Model {
     }
     // Dropout masks are drawn from the state of this step; the next step draws new ones.
     if (train) k.rng_next_u32(this.rng);
-    return {
-      loss: slices.reduce((s, x) => s + x.loss * x.rows, 0) / rows,
-      correct: slices.reduce((s, x) => s + x.correct, 0),
-      slices, nonFinite, penalty,
-    };
+    const lossValue = slices.reduce((s, x) => s + x.loss * x.rows, 0) / rows;
+    // A step that is not kept keeps the running statistics as they were, with the weights.
+    if (train && (!Number.isFinite(lossValue) || nonFinite > 0)) this.runningStats('restore');
+    return { loss: lossValue, correct: slices.reduce((s, x) => s + x.correct, 0), slices, nonFinite, penalty };
+  }
+  /** Values a training forward changes without the optimizer (batch norm's running statistics), saved before a step. */
+  private running = new Float32Array(0);
+  private runningStats(what: 'save' | 'restore'): void {
+    const f32 = this.engine.f32, refs = this.paramRefs.filter((p) => !p.learned);
+    const n = refs.reduce((sum, p) => sum + p.size, 0);
+    if (what === 'save' && this.running.length !== n) this.running = new Float32Array(n);
+    let at = 0;
+    for (const p of refs) {
+      const live = f32.subarray(p.ptr >> 2, (p.ptr >> 2) + p.size);
+      if (what === 'save') this.running.set(live, at);
+      else live.set(this.running.subarray(at, at + p.size));
+      at += p.size;
+    }
   }
 
   /**
@@ -636,6 +650,7 @@ export class Model {
     const sw = this.sampleWeights(where, opts.sampleWeight, rows, lossFn);
     return this.load(b.x, b.y, sw, (buf) => {
       const { loss } = this.pass(buf, rows, true, lossFn, 0);
+      this.runningStats('restore');
       const f32 = this.engine.f32;
       const grads = new Map(this.paramRefs.filter((p) => p.trainable).map((p) => [p.name, f32.slice(p.grad >> 2, (p.grad >> 2) + p.size)]));
       this.zeroGrad();
@@ -950,3 +965,4 @@ function forwardTo(layers: readonly Layer[], target: Layer, x: number, batch: nu
   }
   throw new Error('forwardTo: the layer is not in the model');
 }
+

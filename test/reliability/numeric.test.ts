@@ -70,4 +70,29 @@ describe('non-finite gradients stop training', () => {
     expect(weightsHash(m)).toBe(before);
     m.dispose();
   });
+
+  for (const threads of [1, 2]) {
+    it(`a NaN pixel keeps batch norm's running statistics with the weights (conv and dense models, ${threads} thread${threads > 1 ? 's' : ''}); lossAndGrad leaves them too`, async () => {
+      const models = [
+        () => nn.sequential({ inputShape: [4, 4, 1], seed: 2, threads }, [nn.conv2d(3, { kernelSize: 2 }), nn.batchNorm(), nn.flatten(), nn.dense(2)]),
+        () => nn.sequential({ inputShape: [16], seed: 2, threads }, [nn.dense(3), nn.batchNorm(), nn.dense(2)]),
+      ];
+      const r = rng(5), x = Float32Array.from({ length: 16 * 16 }, () => r() - 0.5), y = Int32Array.from({ length: 16 }, (_, i) => i % 2);
+      for (const make of models) {
+        const m = make().compile({ loss: 'softmaxCrossEntropy', optimizer: nn.sgd({ lr: 0.1 }) });
+        const before = weightsHash(m), p0 = Array.from(m.predict(x).data);
+        m.lossAndGrad(x, y);
+        expect(weightsHash(m), 'lossAndGrad').toBe(before);
+        const bad = x.slice();
+        bad[5] = NaN;
+        expect(m.trainStep(bad, y).loss).toBeNaN();
+        await expect(m.fit(bad, y, { epochs: 1, batchSize: 16 })).rejects.toThrow(nn.NumericError);
+        expect(weightsHash(m), 'after the refused steps').toBe(before);
+        expect(Array.from(m.predict(x).data)).toEqual(p0);
+        await m.fit(x, y, { epochs: 1, batchSize: 16 });
+        expect(weightsHash(m), 'a good step still updates them').not.toBe(before);
+        m.dispose();
+      }
+    });
+  }
 });
