@@ -71,6 +71,9 @@ export interface StepResult {
 
 type Lifecycle = 'idle' | 'fitting' | 'disposed';
 
+/** The live model each layer object was built into. */
+const OWNER = new WeakMap<Layer, Model>();
+
 export class Model {
   readonly engine: Engine;
   readonly name: string;
@@ -141,10 +144,13 @@ export class Model {
     this.gemm = serialGemm(e);
     this.slice = { thread: 0, threads: 1, maxThreads: threads, row0: 0, total: 0, barrier: () => this.parallel?.barrier() };
     this.rng = 0;
+    // Before anything is built: building a layer of another live model would repoint it here.
+    const claimed = this.claimable(layers);
     try {
       this.rng = e.alloc(16);
       this.declare(layers, maxParams);
       if (threads > 1) this.parallel = new Parallel(this, new ThreadPool(e, threads));
+      for (const l of claimed) OWNER.set(l, this);
     } catch (err) {
       // Leave the engine as it was: a refused model must not leak arena blocks or workers.
       this.chain.dispose();
@@ -152,6 +158,22 @@ export class Model {
       for (const p of [this.params, this.grads, this.rng]) if (p) this.engine.release(p);
       throw err;
     }
+  }
+
+  /**
+   * The layer objects of `layers` (nested ones too); a layer that is given twice or belongs to
+   * another live model (it holds that model's pointers) is a ConfigError. Weights are not shared
+   * between models, as Keras would by reusing a layer: each model builds layers of its own.
+   */
+  private claimable(layers: Layer[]): Layer[] {
+    const seen = new Set<Layer>();
+    walkLayers(layers.filter((l) => typeof (l as Partial<Layer>)?.build === 'function'), (l, _d, path) => {
+      const other = OWNER.get(l);
+      const why = seen.has(l) ? 'is given twice' : other && other.lifecycle !== 'disposed' ? `already belongs to the model ${show(other.name)}` : '';
+      if (why) throw new ConfigError(`sequential: ${path} (${show(l.name || l.type)}) ${why}; a layer object belongs to one model at a time (weights are not shared): create new layers, or use model.clone()`);
+      seen.add(l);
+    });
+    return [...seen];
   }
 
   /** Builds the layers, checks the memory estimate, lays out and initialises the parameters. */
@@ -398,6 +420,7 @@ export class Model {
     }
     this.lifecycle = 'disposed';
     this.disposeRequested = false;
+    for (const l of allLayers(this.layers)) if (OWNER.get(l) === this) OWNER.delete(l);
     this.optimizer?.dispose();
     this.chain.dispose();
     this.parallel?.dispose();

@@ -281,3 +281,24 @@ describe('the model owns its step', () => {
     m.dispose();
   });
 });
+
+describe('lifecycle › a layer object belongs to one model', () => {
+  it('a layer of a live model (or twice in one) is refused before anything is built; the first model predicts as before; after its dispose the layer can be reused', () => {
+    const e = new nn.Engine();
+    const dense = nn.dense(8), conv = nn.conv2d(2, { kernelSize: 2 });
+    const a = nn.sequential({ inputShape: [3, 3, 1], seed: 1, engine: e }, [conv, nn.flatten(), nn.residual([nn.dense(8), dense]), nn.dense(2)]);
+    const x = nn.tensor(Float32Array.from({ length: 18 }, (_, i) => Math.sin(i)), [2, 3, 3, 1]);
+    const before = Array.from(a.predict(x).data), live = e.liveAllocations;
+    expect(() => nn.sequential({ inputShape: [3, 3, 1], engine: e }, [conv, nn.flatten(), nn.dense(2)]))
+      .toThrow(/sequential: layers\[0\] \("conv2d_1"\) already belongs to the model "sequential"; a layer object belongs to one model at a time/);
+    expect(() => nn.sequential({ inputShape: [4], engine: e }, [nn.dense(8), nn.residual([dense])])).toThrow(/layers\[1\]\.layers\[0\] .* already belongs/);
+    const twice = nn.dense(4);
+    expect(() => nn.sequential({ inputShape: [4], engine: e }, [twice, twice])).toThrow(/layers\[1\] \("dense"\) is given twice/);
+    expect(e.liveAllocations).toBe(live);
+    expect(Array.from(a.predict(x).data)).toEqual(before);
+    a.dispose();
+    const b = nn.sequential({ inputShape: [3, 3, 1], seed: 1, engine: e }, [conv, nn.flatten(), nn.dense(2)]);
+    expect(b.predict(x).shape).toEqual([2, 2]);
+    b.dispose();
+  });
+});
