@@ -358,12 +358,12 @@ export class Model {
    * batch has rows enough for more than one slice.
    */
   private pass(buf: StepBuffers, rows: number, train: boolean, loss: Loss, classWeights: number): StepResult & { nonFinite: number } {
-    const e = this.engine, k = e.k, parallel = this.parallel;
+    const e = this.engine, k = e.k, parallel = this.parallel, batch = buf.take();
     Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: rows });
     let slices: Slice[], nonFinite = 0;
     // Custom losses run JavaScript on the outputs: their steps stay on this thread.
     if (parallel && !loss.custom && sliceRows(rows, parallel.pool.threads).length > 1) {
-      slices = parallel.pass(buf, rows, train, loss, classWeights);
+      slices = parallel.pass(buf, batch, rows, train, loss, classWeights);
       if (train) nonFinite = parallel.nonFinite(slices.length);
       if (this.hasActivity) {
         const pen = slices.reduce((sum, s, t) => {
@@ -374,6 +374,7 @@ export class Model {
         for (const s of slices) s.loss += pen;
       }
     } else {
+      batch?.gather(0, rows);
       const pred = this.chain.forward(buf.x, rows, train);
       const value = loss.kernel(e, train ? buf.dpred : 0, pred, buf.y, rows, this.outputSize, classWeights, buf.correct, buf.sampleWeights, buf.soft)
         + this.chain.activityPenalty(rows);
@@ -394,9 +395,10 @@ export class Model {
   }
   /** Forward only (inference mode) of buf's rows: each slice's outputs. */
   private forwardRows(buf: StepBuffers, rows: number): Slice[] {
-    const parallel = this.parallel;
+    const parallel = this.parallel, batch = buf.take();
     Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: rows });
-    if (parallel && sliceRows(rows, parallel.pool.threads).length > 1) return parallel.pass(buf, rows, false, undefined, 0);
+    if (parallel && sliceRows(rows, parallel.pool.threads).length > 1) return parallel.pass(buf, batch, rows, false, undefined, 0);
+    batch?.gather(0, rows);
     return [{ row0: 0, rows, pred: this.chain.forward(buf.x, rows, false), loss: 0, correct: 0 }];
   }
   /** Whether a layer has an activity regularizer (its penalty is summed per slice). */
@@ -441,6 +443,7 @@ export class Model {
   private load<T>(x: Tensor<Float32Array | Uint8Array>, y: Int32Array | Float32Array, sw: Float32Array | undefined, body: (buf: StepBuffers) => T): T {
     const rows = x.rows;
     return this.withStep(rows, (buf) => {
+      buf.take();
       if (x.data instanceof Float32Array) this.engine.write(buf.x, x.data);
       else {
         const f = this.engine.f32, at = buf.x >> 2, lo = x.range[0], scale = (x.range[1] - lo) / 255;

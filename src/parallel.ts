@@ -9,7 +9,7 @@ import { Buffers, type Layer, type ParamRef, type StepSlice } from './layers/lay
 import type { Chain } from './layers/residual.js';
 import type { Loss } from './losses.js';
 import type { SplitStep } from './optimizers/types.js';
-import type { StepBuffers } from './step.js';
+import type { StagedBatch, StepBuffers } from './step.js';
 import type { Kernels } from './kernels.js';
 import { Recorder, SLOTS, type Op, type Tape, type ThreadPool } from './threads.js';
 import type { Engine } from './wasm.js';
@@ -70,9 +70,9 @@ export class Parallel {
   /** For StepSlice.barrier: a barrier in the tape being recorded (nothing outside a recording). */
   barrier(): void { if (this.recording) this.rec.barrier(); }
 
-  /** Forward (+ loss, + backward when train) of buf's rows over the threads. Returns the slices. */
-  pass(buf: StepBuffers, rows: number, train: boolean, loss: Loss | undefined, classWeights: number): Slice[] {
-    const r = this.tapes(buf, rows, train, loss, classWeights);
+  /** Forward (+ loss, + backward when train) of buf's rows over the threads (each first gathers its rows of a staged batch). Returns the slices. */
+  pass(buf: StepBuffers, batch: StagedBatch | undefined, rows: number, train: boolean, loss: Loss | undefined, classWeights: number): Slice[] {
+    const r = this.tapes(buf, batch, rows, train, loss, classWeights);
     this.pool.run(r.tapes);
     const f = this.pool.f64, i32 = this.m.engine.i32;
     return r.slices.map(([row0, n], t) => {
@@ -123,13 +123,13 @@ export class Parallel {
     }
   }
 
-  private tapes(buf: StepBuffers, rows: number, train: boolean, loss: Loss | undefined, cw: number): Recorded {
-    const key = () => `${rows}|${train}|${loss?.name}|${JSON.stringify(loss?.options)}|${cw}|${buf.x}|${buf.sampleWeights}|${buf.soft}|${Buffers.version}|${dropoutKey(this.m.chain.layers)}`;
+  private tapes(buf: StepBuffers, batch: StagedBatch | undefined, rows: number, train: boolean, loss: Loss | undefined, cw: number): Recorded {
+    const key = () => `${batch?.key}|${rows}|${train}|${loss?.name}|${JSON.stringify(loss?.options)}|${cw}|${buf.x}|${buf.sampleWeights}|${buf.soft}|${Buffers.version}|${dropoutKey(this.m.chain.layers)}`;
     const hit = this.recorded.get(key());
     if (hit) return hit;
     const slices = sliceRows(rows, this.pool.threads), T = slices.length;
     this.gradBanks(T);
-    const r = this.record(buf, rows, train, loss, cw, slices);
+    const r = this.record(buf, batch, rows, train, loss, cw, slices);
     if (this.recorded.size >= 32) this.recorded.clear();
     this.recorded.set(key(), r);
     return r;
@@ -143,7 +143,7 @@ export class Parallel {
     this.banks.push(...more);
   }
 
-  private record(buf: StepBuffers, rows: number, train: boolean, loss: Loss | undefined, cw: number, slices: [number, number][]): Recorded {
+  private record(buf: StepBuffers, batch: StagedBatch | undefined, rows: number, train: boolean, loss: Loss | undefined, cw: number, slices: [number, number][]): Recorded {
     const m = this.m, e = m.engine, s = m.slice, T = slices.length, N = m.outputSize;
     const ranges = arenaRanges(m.trainableSize, T), grads = [m.grads, ...this.banks];
     const yWidth = loss?.labels && !buf.soft ? 1 : N;
@@ -155,6 +155,7 @@ export class Parallel {
         Object.assign(s, { thread: t, threads: T, row0, total: rows });
         this.inBank(t, n, () => this.rec.record(ops, () => {
           const k = e.k, slot = this.pool.slots + t * SLOTS;
+          batch?.gather(row0, n);
           const pred = m.chain.forward(buf.x + row0 * m.inputSize * 4, n, train);
           preds.push(pred);
           if (!loss) return;

@@ -3,6 +3,8 @@
 import type { Tensor } from './tensor.js';
 import type { Engine } from './wasm.js';
 
+let uploads = 0;
+
 /** A dataset copied into wasm memory once (u8 images stay u8); released by its owner. */
 export class WasmData {
   readonly x: number;
@@ -17,6 +19,8 @@ export class WasmData {
   readonly labels: boolean;
   /** Sample weights (f32, one per row), or 0. */
   readonly sw: number = 0;
+  /** Distinct for every upload (part of a recorded step's key: the gather's arguments come from it). */
+  readonly id = ++uploads;
   constructor(readonly e: Engine, x: Tensor<Float32Array | Uint8Array>, y: Int32Array | Float32Array | undefined, readonly cols: number,
               sampleWeight?: Float32Array) {
     this.n = x.rows;
@@ -89,18 +93,36 @@ export class StepBuffers {
     return this.idx;
   }
   /**
-   * Gathers rows idx[0..rows) of data into x (floats; u8 pixels scaled on the fly) and, if it has
-   * targets, y (labels, or `outputs` floats a row) and its sample weights, by the same indices.
+   * Stages rows idx[0..rows) of data as the next batch: the step that runs it gathers them into x
+   * (floats; u8 pixels scaled on the fly) and, if data has targets, y (labels, or `outputs` floats
+   * a row) and the sample weights, each slice's rows on its own thread (DESIGN §7).
    */
   gather(data: WasmData, idx: number, rows: number, outputs: number): void {
-    const k = this.e.k;
-    if (data.u8) k.u8_gather_rows_scale(this.x, data.x, idx, rows, data.cols, data.scale, data.shift);
-    else k.f32_gather_rows(this.x, data.x, idx, rows, data.cols);
+    if (idx !== this.idx) this.e.i32.copyWithin(this.idx >> 2, idx >> 2, (idx >> 2) + rows);
+    this.batch = { data, outputs };
     this.soft = !data.labels;
     this.sampleWeights = data.sw ? this.sw : 0;
-    if (data.sw) k.f32_gather_rows(this.sw, data.sw, idx, rows, 1);
+  }
+  /** Takes the staged batch: a step takes it once; buffers written directly have none. */
+  take(): StagedBatch | undefined {
+    const b = this.batch;
+    this.batch = undefined;
+    if (!b) return undefined;
+    const { data: d, outputs } = b;
+    return { key: `${d.id}:${outputs}`, gather: (row0, rows) => this.gatherRows(d, outputs, row0, rows) };
+  }
+  private batch?: { data: WasmData; outputs: number };
+  /** Rows [row0, row0 + rows) of a staged batch, through the kernels the engine has at the call (a recorded step records them). */
+  private gatherRows(data: WasmData, outputs: number, row0: number, rows: number): void {
+    const k = this.e.k, idx = this.idx + row0 * 4, at = (p: number, width: number) => p + row0 * width * 4;
+    if (data.u8) k.u8_gather_rows_scale(at(this.x, data.cols), data.x, idx, rows, data.cols, data.scale, data.shift);
+    else k.f32_gather_rows(at(this.x, data.cols), data.x, idx, rows, data.cols);
+    if (data.sw) k.f32_gather_rows(at(this.sw, 1), data.sw, idx, rows, 1);
     if (!data.y) return;
-    if (data.labels) k.i32_gather(this.y, data.y, idx, rows);
-    else k.f32_gather_rows(this.y, data.y, idx, rows, outputs);
+    if (data.labels) k.i32_gather(at(this.y, 1), data.y, idx, rows);
+    else k.f32_gather_rows(at(this.y, outputs), data.y, idx, rows, outputs);
   }
 }
+
+/** A staged batch: what identifies its source in a recorded step, and the gather of a row range. */
+export interface StagedBatch { key: string; gather(row0: number, rows: number): void }

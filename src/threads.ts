@@ -92,7 +92,7 @@ const OP_IDLE = 0, OP_RUN = 1, OP_EXIT = 2;
 const KEEP_TAPES = 64;
 /** f64 result slots per thread. */
 export const SLOTS = 8;
-/** A thread spins this long on a word before it sleeps in Atomics.wait (bench/threads measures it). */
+/** A thread spins this long on a word before it sleeps in Atomics.wait (bench/handoff measures it). */
 export const SPIN_MS = 0.05;
 
 // Runs a tape on this thread (the worker source embeds this function's text: one copy of it).
@@ -132,7 +132,7 @@ function decode(ops: Op[], fns: ((...a: number[]) => number)[]): [((...a: number
 
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { module, memory, ctl, workspace, index, port } = workerData;
+const { module, memory, ctl, workspace, index, port, spinMs } = workerData;
 const inst = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('simdnn wasm abort'); } } });
 const k = inst.exports;
 k.gemm_set_workspace(workspace);
@@ -146,7 +146,7 @@ Atomics.add(i32, ${READY}, 1);
 Atomics.notify(i32, ${READY});
 let gen = 0, ran = 0;
 for (;;) {
-  const until = performance.now() + ${SPIN_MS};
+  const until = performance.now() + spinMs;
   while (Atomics.load(i32, ${GEN}) === gen && performance.now() < until);
   Atomics.wait(i32, ${GEN}, gen);
   gen = Atomics.load(i32, ${GEN});
@@ -170,7 +170,7 @@ for (;;) {
       if (tapes.size > ${KEEP_TAPES}) tapes.delete(tapes.keys().next().value);
       if (m.message.id === id) tape = t;
     }
-    runTape(tape, i32, f64, ${HB} + index + 1, ${SPIN_MS}, () => {});
+    runTape(tape, i32, f64, ${HB} + index + 1, spinMs, () => {});
   } catch (e) {
     port.postMessage(String(e && e.stack || e));
     Atomics.compareExchange(i32, ${FAILED}, 0, index + 2);
@@ -203,8 +203,10 @@ export class ThreadPool {
   readonly f64: Float64Array;
   private mine = new Map<number, ReturnType<typeof decode>>();
 
-  constructor(private readonly e: Engine, threads: number) {
+  /** spinMs: how long a waiting thread spins before it sleeps (SPIN_MS; bench/handoff varies it). */
+  constructor(private readonly e: Engine, threads: number, private readonly spinMs = SPIN_MS) {
     if (!Number.isInteger(threads) || threads < 2 || threads > 64) throw new ConfigError(`ThreadPool: threads is ${show(threads)}; it must be an integer in [2, 64]`);
+    if (!(spinMs >= 0 && spinMs <= 10)) throw new ConfigError(`ThreadPool: spinMs is ${show(spinMs)}; it must be a number of milliseconds in [0, 10]`);
     this.threads = threads;
     this.fns = kernelNames(e.kernels).map((n) => (e.kernels as unknown as Record<string, (...a: number[]) => number>)[n]);
     const ptrs = e.allocAll([CTL_WORDS * 4, threads * SLOTS * 8, ...Array.from({ length: threads - 1 }, () => e.k.gemm_workspace_bytes())]);
@@ -239,7 +241,7 @@ export class ThreadPool {
       i32[OPS + i] = OP_IDLE;
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module: e.module, memory: e.memory, ctl: this.ctl, workspace: s.workspace, index: i, port: port2 },
+        workerData: { module: e.module, memory: e.memory, ctl: this.ctl, workspace: s.workspace, index: i, port: port2, spinMs: this.spinMs },
         transferList: [port2],
       });
       worker.unref();
@@ -308,8 +310,8 @@ export class ThreadPool {
     const watch = this.watchdog(T, t0);
     let stuck = '';
     try {
-      if (runTape(mine, i32, this.f64, HB, SPIN_MS, () => watch())) {
-        const done = performance.now() - t0, until = performance.now() + SPIN_MS;
+      if (runTape(mine, i32, this.f64, HB, this.spinMs, () => watch())) {
+        const done = performance.now() - t0, until = performance.now() + this.spinMs;
         while (Atomics.load(i32, PENDING) !== 0 && performance.now() < until);
         for (let p; (p = Atomics.load(i32, PENDING)) !== 0;) {
           Atomics.wait(i32, PENDING, p, 20);

@@ -6,13 +6,14 @@ import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, sep, win32 } from 'node:path';
 import { ConfigError, ModelFormatError, ShapeError, show } from '../errors.js';
 import { Act, Activation, PReLU } from '../layers/activation.js';
+import { AvgPool2D, Conv2D, Flatten, GlobalAveragePooling2D, imageGeometry, MaxPool2D } from '../layers/conv.js';
 import { Dense } from '../layers/dense.js';
-import type { Layer, Regularizer } from '../layers/layer.js';
+import { isImage, shapeText, type Layer, type Regularizer } from '../layers/layer.js';
 import { BatchNorm, Dropout, LayerNorm } from '../layers/norm.js';
 import { Normalization, Rescaling } from '../layers/preprocess.js';
 import { checkMetadata, type ModelMetadata } from '../metadata.js';
 import { NORM_EPS } from '../reference.js';
-import { walkLayers } from '../layers/registry.js';
+import { allLayers, walkLayers } from '../layers/registry.js';
 import { Sequential } from '../sequential.js';
 import type { Engine } from '../wasm.js';
 import { realPathOf, withFile, writeAtomic, type OpenedFile } from './fs.js';
@@ -86,12 +87,41 @@ function toTfjsLayer(where: string, l: Layer): TfjsLayer {
   if (l instanceof BatchNorm) return named('BatchNormalization', { axis: -1, momentum: l.momentum, epsilon: l.eps, center: true, scale: true });
   if (l instanceof LayerNorm) return named('LayerNormalization', { axis: -1, epsilon: l.eps, center: true, scale: true });
   if (l instanceof Rescaling) return named('Rescaling', { scale: l.scale, offset: l.offset });
+  if (l instanceof Conv2D) {
+    if (Math.max(...l.strides) > 1 && Math.max(...l.dilation) > 1) {
+      throw new ConfigError(`${where}: layer ${show(l.name)} has strides ${show(l.strides)} and dilation ${show(l.dilation)}; TF.js runs a dilated conv only with strides 1 (export it with nn.io.exportOnnx)`);
+    }
+    const o = l.opts;
+    return named('Conv2D', {
+      filters: l.filters, kernel_size: l.kernelSize, strides: l.strides, padding: l.padding, data_format: 'channels_last', dilation_rate: l.dilation,
+      activation: tfjsActivation(where, l, l.act), use_bias: o.useBias, kernel_regularizer: tfjsRegularizer(o.kernelRegularizer),
+      bias_regularizer: tfjsRegularizer(o.biasRegularizer), activity_regularizer: null,
+    });
+  }
+  // GlobalAveragePooling2D extends AvgPool2D: tested first.
+  if (l instanceof GlobalAveragePooling2D) return named('GlobalAveragePooling2D', { data_format: 'channels_last' });
+  if (l instanceof MaxPool2D || l instanceof AvgPool2D) {
+    return named(l instanceof MaxPool2D ? 'MaxPooling2D' : 'AveragePooling2D', { pool_size: l.poolSize, strides: l.strides, padding: l.padding, data_format: 'channels_last' });
+  }
+  if (l instanceof Flatten) return named('Flatten', { data_format: 'channels_last' });
   // See normalizationWeights: inference-mode batch norm with γ = 1, β = 0 is (x − mean)/√variance.
   if (l instanceof Normalization) return named('BatchNormalization', { axis: -1, momentum: 0.99, epsilon: NORM_TFJS_EPS, center: true, scale: true });
   if (l.type === 'residual') {
     throw new ConfigError(`${where}: layer ${show(l.name)} is a residual block; a TF.js Sequential model has no skip connections (export it with nn.io.exportOnnx)`);
   }
-  throw new ConfigError(`${where}: layer ${show(l.name)} has type ${show(l.type)}; TF.js export knows dense, activation, prelu, dropout, batchNorm, layerNorm, rescaling and normalization`);
+  throw new ConfigError(`${where}: layer ${show(l.name)} has type ${show(l.type)}; TF.js export knows dense, activation, prelu, dropout, batchNorm, layerNorm, rescaling, normalization, `
+    + 'conv2d, maxPool2d, avgPool2d, globalAveragePooling2d and flatten');
+}
+
+/**
+ * What a layer on an image [H, W, C] needs of the TF.js tensor: the image itself (it acts per
+ * position or per channel, as TF.js does on the last axis), features (TF.js would act on the last
+ * axis only, simdnn on all values: a Flatten goes before it), or either (element-wise).
+ */
+function onImage(l: Layer): 'image' | 'features' | 'either' {
+  if (l instanceof Dense || l instanceof Normalization) return 'features';
+  if (l instanceof Activation) return l.act.rowwise ? 'image' : 'either';
+  return l instanceof Conv2D || l instanceof MaxPool2D || l instanceof AvgPool2D || l instanceof BatchNorm || l instanceof LayerNorm || l instanceof PReLU ? 'image' : 'either';
 }
 
 /**
@@ -124,19 +154,38 @@ function artifacts(where: string, model: Sequential): TfjsArtifacts {
     if (names.has(name)) throw new ConfigError(`${where}: two layers are named ${show(name)}; TF.js needs distinct layer names`);
     names.add(name);
   };
-  // Inputs of rank > 1 are flattened, as simdnn does.
-  if (model.inputShape.length > 1) {
-    unique('flatten');
-    layers.push({ class_name: 'Flatten', config: { name: 'flatten', trainable: true } });
-  }
+  // A Flatten the export adds: named apart from the model's layers.
+  const taken = new Set(allLayers(model.layers).map((l) => l.name));
+  const flatten = () => {
+    let name = 'flatten';
+    for (let k = 2; taken.has(name) || names.has(name); k++) name = `flatten_${k}`;
+    unique(name);
+    layers.push({ class_name: 'Flatten', config: { name, trainable: true } });
+  };
+  // An image input stays an image; other inputs of rank > 1 are rows of features, as simdnn reads them.
+  let shape: readonly number[] = model.inputShape, image = isImage(shape), flattenedFor = '';
+  if (!image && shape.length > 1) flatten();
   // toTfjsLayer refuses a residual block before the walk would descend into it.
   walkLayers(model.layers, (l) => {
+    const need = isImage(shape) ? onImage(l) : 'either';
+    if (need === 'features' && image) {
+      flatten();
+      image = false;
+      flattenedFor = l.name;
+    } else if (need === 'image' && !image && isImage(shape)) {
+      throw new ConfigError(`${where}: layer ${show(l.name)} (${l.type}) acts on the channels of its input ${shapeText(shape)}, but TF.js had to flatten it `
+        + `for layer ${show(flattenedFor)}, a per-value normalization (export it with nn.io.exportOnnx)`);
+    }
+    const tfShape = image ? shape : [l.inputSize];
     unique(l.name);
     layers.push(toTfjsLayer(where, l));
+    // TF.js's PReLU has a slope per value of its input's shape.
     const params = l instanceof Normalization ? normalizationWeights(w, l)
-      : l.params().map((p) => ({ local: p.name.slice(l.name.length + 1), shape: p.shape, data: w.get(p.name)! }));
-    for (const { local, shape, data: d } of params) {
-      specs.push({ name: `${l.name}/${TO_TFJS_WEIGHT.get(local) ?? local}`, shape, dtype: 'float32' });
+      : l.params().map((p) => ({ local: p.name.slice(l.name.length + 1), shape: l instanceof PReLU ? [...tfShape] : p.shape, data: w.get(p.name)! }));
+    shape = model.outputShapes.get(l)!;
+    image &&= isImage(shape);
+    for (const { local, shape: dims, data: d } of params) {
+      specs.push({ name: `${l.name}/${TO_TFJS_WEIGHT.get(local) ?? local}`, shape: dims, dtype: 'float32' });
       data.push(d);
     }
   });
@@ -196,8 +245,16 @@ function posInts(field: string, v: unknown, min: number): number[] {
 /** A weight the topology declares: its TF.js name and shape, and the simdnn parameter it fills. */
 interface Expected { name: string; shape: number[]; layer: Layer; param: string }
 
-/** Reads one TF.js layer config: `take` marks the keys used; training-only settings simdnn cannot keep are refused. */
-function fromTfjsLayer(path: string, cls: string, c: Obj, width: number): { layer: Layer; weights: [string, number[]][]; width: number } {
+/** The TF.js layer classes that act on an image [H, W, C] as the simdnn layer does (per position or per channel, on the last axis). */
+const ON_IMAGES = new Set(['Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'BatchNormalization', 'LayerNormalization',
+  'Activation', 'LeakyReLU', 'ELU', 'PReLU', 'Dropout', 'Rescaling']);
+
+/**
+ * Reads one TF.js layer config on input `shape` (per sample): `take` marks the keys used;
+ * training-only settings simdnn cannot keep are refused. Returns the layer, its weights' TF.js
+ * names and shapes, and its output shape.
+ */
+function fromTfjsLayer(path: string, cls: string, c: Obj, shape: number[]): { layer: Layer; weights: [string, number[]][]; shape: number[] } {
   const used = new Set(['name', 'trainable', 'dtype', 'batch_input_shape', 'batch_shape']);
   const take = (k: string) => (used.add(k), c[k]);
   const act = (k: string) => {
@@ -213,15 +270,23 @@ function fromTfjsLayer(path: string, cls: string, c: Obj, width: number): { laye
     const rc = obj(`${path}.${k}.config`, (r as Obj).config);
     return { l1: (rc.l1 ?? 0) as number, l2: (rc.l2 ?? 0) as number };
   };
+  // The last axis: -1, or its index counting the batch axis (TF.js writes [3] on an image).
   const lastAxis = (k: string) => {
-    const a = take(k);
-    if (!(a === undefined || [-1, 1].includes(a as number) || (Array.isArray(a) && a.length === 1 && [-1, 1].includes(a[0])))) {
-      fail(`${path}.${k}`, `is ${show(a)}; simdnn normalises over the features only (axis -1)`);
+    const a = take(k), last = [-1, shape.length];
+    if (!(a === undefined || last.includes(a as number) || (Array.isArray(a) && a.length === 1 && last.includes(a[0])))) {
+      fail(`${path}.${k}`, `is ${show(a)}; simdnn normalises over the last axis only (-1: the features, or the channels of an image)`);
     }
   };
+  /** Keras's default (null) or channels_last: simdnn's images are channels last. */
+  const channelsLast = () => {
+    const f = take('data_format');
+    if (f != null && f !== 'channels_last') fail(`${path}.data_format`, `is ${show(f)}; simdnn's images are channels last [H, W, C]`);
+  };
   const name = c.name as string | undefined;
-  const n = [width];
-  let out: { layer: Layer; weights: [string, number[]][]; width: number };
+  // Per feature on rows, per channel on an image (the last axis, as TF.js).
+  const n = [shape[shape.length - 1]];
+  let out: { layer: Layer; weights: [string, number[]][]; shape: number[] };
+  const bias = (useBias: boolean, units: number): [string, number[]][] => (useBias ? [['bias', [units]]] : []);
   switch (cls) {
     case 'Dense': {
       const units = take('units') as number;
@@ -230,20 +295,53 @@ function fromTfjsLayer(path: string, cls: string, c: Obj, width: number): { laye
         activation: act('activation'), useBias, name,
         kernelRegularizer: reg('kernel_regularizer'), biasRegularizer: reg('bias_regularizer'), activityRegularizer: reg('activity_regularizer'),
       });
-      out = { layer, width: units, weights: [['kernel', [width, units]], ...(useBias ? [['bias', [units]] as [string, number[]]] : [])] };
+      out = { layer, shape: [units], weights: [['kernel', [shape[0], units]], ...bias(useBias, units)] };
       break;
     }
-    case 'Activation': out = { layer: new Activation(act('activation'), { name }), width, weights: [] }; break;
-    case 'LeakyReLU': out = { layer: new Activation('leakyRelu', { alpha: (take('alpha') ?? 0.3) as number, name }), width, weights: [] }; break;
-    case 'ELU': out = { layer: new Activation('elu', { alpha: (take('alpha') ?? 1) as number, name }), width, weights: [] }; break;
+    case 'Conv2D': {
+      channelsLast();
+      if ((take('groups') ?? 1) !== 1) fail(`${path}.groups`, `is ${show(c.groups)}; simdnn's conv2d has one group`);
+      const filters = take('filters') as number, useBias = (take('use_bias') ?? true) as boolean;
+      const layer = new Conv2D(filters, {
+        kernelSize: take('kernel_size') as number, strides: (take('strides') ?? 1) as number, padding: (take('padding') ?? 'valid') as 'valid',
+        dilation: (take('dilation_rate') ?? 1) as number, activation: act('activation'), useBias, name,
+        kernelRegularizer: reg('kernel_regularizer'), biasRegularizer: reg('bias_regularizer'),
+      });
+      const g = imageGeometry(layer.name, shape, layer.kernelSize, layer.strides, layer.dilation, layer.padding, 'kernel');
+      out = { layer, shape: [g.Ho, g.Wo, filters], weights: [['kernel', [...layer.kernelSize, g.C, filters]], ...bias(useBias, filters)] };
+      break;
+    }
+    case 'MaxPooling2D':
+    case 'AveragePooling2D': {
+      channelsLast();
+      const poolSize = (take('pool_size') ?? 2) as number;
+      const o = { poolSize, strides: (take('strides') ?? poolSize) as number, padding: (take('padding') ?? 'valid') as 'valid', name };
+      const layer = cls === 'MaxPooling2D' ? new MaxPool2D(o) : new AvgPool2D(o);
+      const g = imageGeometry(layer.name, shape, layer.poolSize, layer.strides, [1, 1], layer.padding, 'pool');
+      out = { layer, shape: [g.Ho, g.Wo, g.C], weights: [] };
+      break;
+    }
+    case 'GlobalAveragePooling2D':
+      channelsLast();
+      if (take('keepdims') === true) fail(`${path}.keepdims`, 'is true; simdnn\'s global average pooling gives [C]');
+      out = { layer: new GlobalAveragePooling2D({ name }), shape: n, weights: [] };
+      break;
+    case 'Flatten':
+      channelsLast();
+      out = { layer: new Flatten({ name }), shape: [shape.reduce((a, b) => a * b, 1)], weights: [] };
+      break;
+    case 'Activation': out = { layer: new Activation(act('activation'), { name }), shape, weights: [] }; break;
+    case 'LeakyReLU': out = { layer: new Activation('leakyRelu', { alpha: (take('alpha') ?? 0.3) as number, name }), shape, weights: [] }; break;
+    case 'ELU': out = { layer: new Activation('elu', { alpha: (take('alpha') ?? 1) as number, name }), shape, weights: [] }; break;
     case 'PReLU':
       if (take('shared_axes') != null) fail(`${path}.shared_axes`, `is ${show(c.shared_axes)}; simdnn's PReLU has one slope per feature`);
-      out = { layer: new PReLU({ name }), width, weights: [['alpha', n]] };
+      // A slope per value of the input (TF.js's alpha has the input's shape).
+      out = { layer: new PReLU({ name }), shape, weights: [['alpha', shape]] };
       break;
     case 'Dropout':
       if (take('noise_shape') != null) fail(`${path}.noise_shape`, `is ${show(c.noise_shape)}; only null is supported`);
       take('seed');
-      out = { layer: new Dropout(take('rate') as number, { name }), width, weights: [] };
+      out = { layer: new Dropout(take('rate') as number, { name }), shape, weights: [] };
       break;
     case 'BatchNormalization':
     case 'LayerNormalization': {
@@ -252,13 +350,13 @@ function fromTfjsLayer(path: string, cls: string, c: Obj, width: number): { laye
       for (const k of ['center', 'scale']) if ((take(k) ?? true) !== true) fail(`${path}.${k}`, `is ${show(c[k])}; simdnn's norm layers always have γ and β`);
       const eps = (take('epsilon') ?? 1e-3) as number;
       out = cls === 'BatchNormalization'
-        ? { layer: new BatchNorm({ momentum: (take('momentum') ?? 0.99) as number, eps, name }), width, weights: [['gamma', n], ['beta', n], ['moving_mean', n], ['moving_variance', n]] }
-        : { layer: new LayerNorm({ eps, name }), width, weights: [['gamma', n], ['beta', n]] };
+        ? { layer: new BatchNorm({ momentum: (take('momentum') ?? 0.99) as number, eps, name }), shape, weights: [['gamma', n], ['beta', n], ['moving_mean', n], ['moving_variance', n]] }
+        : { layer: new LayerNorm({ eps, name }), shape, weights: [['gamma', n], ['beta', n]] };
       break;
     }
-    case 'Rescaling': out = { layer: new Rescaling(take('scale') as number, (take('offset') ?? 0) as number, { name }), width, weights: [] }; break;
+    case 'Rescaling': out = { layer: new Rescaling(take('scale') as number, (take('offset') ?? 0) as number, { name }), shape, weights: [] }; break;
     default:
-      fail(`${path}.class_name`, `${show(cls)} is not supported; known: InputLayer, Flatten (first), Dense, Activation, LeakyReLU, ELU, PReLU, Dropout, BatchNormalization, LayerNormalization, Rescaling`);
+      fail(`${path}.class_name`, `${show(cls)} is not supported; known: InputLayer, ${KNOWN}`);
   }
   if (c.dtype !== undefined && c.dtype !== 'float32') fail(`${path}.dtype`, `${show(c.dtype)}; simdnn computes in float32`);
   if (c.trainable === false) fail(`${path}.trainable`, 'is false; simdnn cannot freeze a layer');
@@ -270,6 +368,9 @@ function fromTfjsLayer(path: string, cls: string, c: Obj, width: number): { laye
   return out;
 }
 
+const KNOWN = 'Dense, Activation, LeakyReLU, ELU, PReLU, Dropout, BatchNormalization, LayerNormalization, Rescaling, Conv2D, MaxPooling2D, '
+  + 'AveragePooling2D, GlobalAveragePooling2D, Flatten';
+
 /** The Sequential topology: input shape, simdnn layers and the weights they expect. */
 function parseTopology(mj: Obj): { inputShape: number[]; name?: string; layers: Layer[]; expected: Expected[] } {
   if (mj.format !== undefined && mj.format !== 'layers-model') fail('format', `${show(mj.format)}; only "layers-model" (tf.LayersModel) is supported`);
@@ -279,7 +380,9 @@ function parseTopology(mj: Obj): { inputShape: number[]; name?: string; layers: 
   const cfg = topo.config;
   const list = Array.isArray(cfg) ? cfg : obj('modelTopology.config', cfg).layers;
   if (!Array.isArray(list) || list.length === 0) fail('modelTopology.config.layers', `is ${show(list)}; it must be a non-empty array`);
-  let inputShape: number[] | undefined, flatten = false, width = 0;
+  // shape: TF.js's per-sample shape of the next layer's input (what simdnn's layers see, except
+  // inputs of rank 2 or > 3, which simdnn reads as features once TF.js has flattened them).
+  let inputShape: number[] | undefined, shape: number[] = [];
   const layers: Layer[] = [], expected: Expected[] = [];
   list.forEach((entry, i) => {
     const path = `modelTopology.config.layers[${i}]`;
@@ -287,28 +390,32 @@ function parseTopology(mj: Obj): { inputShape: number[]; name?: string; layers: 
     const c = obj(`${path}.config`, (entry as Obj).config);
     // Keras 3 writes an InputLayer's shape as batch_shape.
     const s = c.batch_input_shape ?? c.batch_shape;
-    if (layers.length === 0 && s !== undefined) {
+    if (!inputShape && s !== undefined) {
       if (!Array.isArray(s) || s.length < 2 || s[0] !== null) fail(`${path}.config.batch_input_shape`, `is ${show(s)}; it must be [null, ...features]`);
       inputShape = posInts(`${path}.config.batch_input_shape`, s.slice(1), 1);
-      width = inputShape.reduce((a, b) => a * b, 1);
+      shape = inputShape;
     }
-    if (cls === 'InputLayer' || cls === 'Flatten') {
-      if (layers.length > 0) fail(`${path}.class_name`, `${cls} is supported only before the first layer`);
-      flatten ||= cls === 'Flatten';
+    if (cls === 'InputLayer') {
+      if (i > 0) fail(`${path}.class_name`, 'InputLayer is supported only as the first layer');
       return;
     }
     if (!inputShape) fail(`${path}.config.batch_input_shape`, 'missing; the first layer must give the input shape');
-    if (inputShape.length > 1 && !flatten) fail(`${path}.config.batch_input_shape`, `is ${show([null, ...inputShape])}; inputs of rank > 1 need a Flatten layer first`);
+    // A Flatten of what simdnn reads as rows already (features, or an input of rank 2 or > 3) adds no layer.
+    const rows = cls === 'Flatten' && !isImage(shape);
+    if (shape.length > 1 && !rows && !(isImage(shape) && ON_IMAGES.has(cls))) {
+      fail(`${path}.class_name`, `${cls} on [null, ${shape.join(', ')}]: inputs of rank > 1 need a Flatten layer first (simdnn's ${cls} takes features)`);
+    }
     let r: ReturnType<typeof fromTfjsLayer>;
     try {
-      r = fromTfjsLayer(`${path}.config`, cls, c, width);
+      r = fromTfjsLayer(`${path}.config`, cls, c, shape);
     } catch (e) {
       if (!(e instanceof ConfigError || e instanceof ShapeError)) throw e;
       fail(`${path}.config`, e.message);
     }
+    shape = r.shape;
+    if (rows) return;
     layers.push(r.layer);
-    for (const [w, shape] of r.weights) expected.push({ name: `${c.name}/${w}`, shape, layer: r.layer, param: FROM_TFJS_WEIGHT.get(w) ?? w });
-    width = r.width;
+    for (const [w, ws] of r.weights) expected.push({ name: `${c.name}/${w}`, shape: ws, layer: r.layer, param: FROM_TFJS_WEIGHT.get(w) ?? w });
   });
   if (layers.length === 0) fail('modelTopology.config.layers', 'has no layer after the input');
   return { inputShape: inputShape!, name: typeof topo.config === 'object' ? ((topo.config as Obj).name as string) : undefined, layers, expected };
@@ -455,7 +562,8 @@ function parseJson(s: string): unknown {
 
 /**
  * Reads a TF.js layers model (a Sequential of Dense, Activation, LeakyReLU, ELU, PReLU, Dropout,
- * BatchNormalization, LayerNormalization, Rescaling, after an optional InputLayer/Flatten) as a simdnn model.
+ * BatchNormalization, LayerNormalization, Rescaling, Conv2D, MaxPooling2D, AveragePooling2D,
+ * GlobalAveragePooling2D, Flatten, after an optional InputLayer) as a simdnn model.
  */
 export async function importTfjs(src: TfjsSource, opts: { engine?: Engine; threads?: number } = {}): Promise<Sequential> {
   const { json, dir } = readModelJson(src);

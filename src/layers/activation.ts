@@ -4,7 +4,7 @@ import { checkNum, checkOneOf, reject } from '../validate.js';
 import { ACT } from '../kernels.js';
 import { ACT_F64, logSoftmaxBwdRef, logSoftmaxRef, preluBwdRef, preluFwdRef, softmaxBwdRef, softmaxRef } from '../reference.js';
 import type { Engine } from '../wasm.js';
-import { Buffers, checkKeys, checkName, type Builder, type Init, type Layer, type ParamRef, type RefGrads, checkInit } from './layer.js';
+import { Buffers, checkKeys, checkName, featureAxis, type Builder, type Init, type Layer, type ParamRef, type RefGrads, checkInit } from './layer.js';
 
 export type ElementwiseName = keyof typeof ACT;
 export type ActivationName = ElementwiseName | 'linear' | 'softmax' | 'logSoftmax';
@@ -65,7 +65,11 @@ export class Act {
   }
 }
 
-/** nn.activation(name, { alpha }): an activation as its own layer (e.g. after batch norm). */
+/**
+ * nn.activation(name, { alpha }): an activation as its own layer (e.g. after batch norm). softmax
+ * and logSoftmax act on the last axis, as Keras: over the channels of each position of an image
+ * [H, W, C] (batch·H·W rows of C), over all features otherwise.
+ */
 export class Activation implements Layer {
   readonly type = 'activation';
   name: string;
@@ -75,13 +79,19 @@ export class Activation implements Layer {
   private e?: Engine;
   private bufs = new Buffers();
   private y = 0; private dx = 0; private x = 0;
+  /** Values per row (channels on an image) and rows per sample (H·W on an image, else 1). */
+  private cols = 0; private perSample = 1;
   private ref?: { z: Float64Array; y: Float64Array };
   constructor(activation: ActivationName, opts: { alpha?: number; name?: string } = {}) {
     checkKeys('activation', opts, ['alpha', 'name']);
     this.act = new Act('activation', activation, opts.alpha);
     this.name = checkName('activation', opts.name) ?? '';
   }
-  build(_b: Builder, inputSize: number): number { this.inputSize = this.outputSize = inputSize; return inputSize; }
+  build(b: Builder, inputSize: number): number {
+    [this.cols, this.perSample] = featureAxis(b.inputShape, inputSize);
+    this.inputSize = this.outputSize = inputSize;
+    return inputSize;
+  }
   reserve(e: Engine, batch: number): void {
     this.e = e;
     const n = this.inputSize;
@@ -90,24 +100,24 @@ export class Activation implements Layer {
   }
   forward(x: number, batch: number): number {
     this.x = x;
-    this.act.forward(this.e!, this.y, x, batch, this.inputSize);
+    this.act.forward(this.e!, this.y, x, batch * this.perSample, this.cols);
     return this.y;
   }
   backward(dy: number, batch: number, needDx: boolean): number {
     if (!needDx) return 0;
-    this.act.backward(this.e!, this.dx, dy, this.x, this.y, batch, this.inputSize, 0);
+    this.act.backward(this.e!, this.dx, dy, this.x, this.y, batch * this.perSample, this.cols, 0);
     return this.dx;
   }
   activityPenalty(): number { return 0; }
   params(): ParamRef[] { return []; }
   config(): Record<string, unknown> { return this.act.config(); }
   refForward(x: Float64Array, batch: number): Float64Array {
-    const y = this.act.refForward(x, batch, this.inputSize);
+    const y = this.act.refForward(x, batch * this.perSample, this.cols);
     this.ref = { z: x, y };
     return y;
   }
   refBackward(dy: Float64Array, batch: number): RefGrads {
-    return { dx: this.act.refBackward(dy, this.ref!.z, this.ref!.y, batch, this.inputSize), grads: new Map() };
+    return { dx: this.act.refBackward(dy, this.ref!.z, this.ref!.y, batch * this.perSample, this.cols), grads: new Map() };
   }
   dispose(): void { this.bufs.dispose(); }
 }

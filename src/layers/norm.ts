@@ -153,7 +153,11 @@ export class BatchNorm implements Layer {
   dispose(): void { this.bufs.dispose(); this.shared.dispose(); }
 }
 
-/** nn.layerNorm({ eps }): normalises each sample over its features; learned γ and β per feature. */
+/**
+ * nn.layerNorm({ eps }): normalises each sample over its features, learned γ and β per feature;
+ * on an image [H, W, C] each position over its C channels, γ and β per channel (Keras
+ * LayerNormalization(axis=-1): batch·H·W rows of C).
+ */
 export class LayerNorm implements Layer {
   readonly type = 'layerNorm';
   name: string;
@@ -164,6 +168,8 @@ export class LayerNorm implements Layer {
   private e?: Engine;
   private bufs = new Buffers();
   private y = 0; private xhat = 0; private invstd = 0; private dx = 0;
+  /** Features normalised together (channels on an image) and rows per sample (H·W on an image, else 1). */
+  private features = 0; private perSample = 1;
   private ref?: { xhat: Float64Array; invstd: Float64Array };
   constructor(opts: NormOptions = {}) {
     checkKeys('layerNorm', opts, ['eps', 'name']);
@@ -172,34 +178,35 @@ export class LayerNorm implements Layer {
   }
   build(b: Builder, n: number): number {
     this.inputSize = this.outputSize = n;
-    this.gamma = b.param('gamma', [n], 'ones');
-    this.beta = b.param('beta', [n], 'zeros');
+    [this.features, this.perSample] = featureAxis(b.inputShape, n);
+    this.gamma = b.param('gamma', [this.features], 'ones');
+    this.beta = b.param('beta', [this.features], 'zeros');
     return n;
   }
   reserve(e: Engine, batch: number): void {
     this.e = e;
-    const n = this.inputSize;
-    const p = this.bufs.reserve(e, batch, (m) => [m * n, m * n, m, m * n]);
+    const n = this.inputSize, per = this.perSample;
+    const p = this.bufs.reserve(e, batch, (m) => [m * n, m * n, m * per, m * n]);
     if (p) [this.y, this.xhat, this.invstd, this.dx] = p;
   }
   forward(x: number, batch: number): number {
-    this.e!.k.f32_layernorm_fwd(this.y, this.xhat, this.invstd, x, this.gamma.ptr, this.beta.ptr, batch, this.inputSize, this.eps);
+    this.e!.k.f32_layernorm_fwd(this.y, this.xhat, this.invstd, x, this.gamma.ptr, this.beta.ptr, batch * this.perSample, this.features, this.eps);
     return this.y;
   }
   backward(dy: number, batch: number, needDx: boolean): number {
-    this.e!.k.f32_layernorm_bwd(this.dx, this.gamma.grad, this.beta.grad, dy, this.xhat, this.invstd, this.gamma.ptr, batch, this.inputSize);
+    this.e!.k.f32_layernorm_bwd(this.dx, this.gamma.grad, this.beta.grad, dy, this.xhat, this.invstd, this.gamma.ptr, batch * this.perSample, this.features);
     return needDx ? this.dx : 0;
   }
   activityPenalty(): number { return 0; }
   params(): ParamRef[] { return [this.gamma, this.beta]; }
   config(): Record<string, unknown> { return { eps: this.eps }; }
   refForward(x: Float64Array, batch: number, _t: boolean, read: (p: ParamRef) => Float64Array): Float64Array {
-    const r = layernormFwdRef(x, read(this.gamma), read(this.beta), batch, this.inputSize, this.eps);
+    const r = layernormFwdRef(x, read(this.gamma), read(this.beta), batch * this.perSample, this.features, this.eps);
     this.ref = r;
     return r.out;
   }
   refBackward(dy: Float64Array, batch: number, read: (p: ParamRef) => Float64Array): RefGrads {
-    const { dx, dgamma, dbeta } = layernormBwdRef(dy, this.ref!.xhat, this.ref!.invstd, read(this.gamma), batch, this.inputSize);
+    const { dx, dgamma, dbeta } = layernormBwdRef(dy, this.ref!.xhat, this.ref!.invstd, read(this.gamma), batch * this.perSample, this.features);
     return { dx, grads: new Map([[this.gamma, dgamma], [this.beta, dbeta]]) };
   }
   dispose(): void { this.bufs.dispose(); }

@@ -176,7 +176,7 @@ describe('importTfjs › refuses malformed or hostile input with ModelFormatErro
     ['a missing weight', (j: any) => j.weightsManifest[0].weights.pop(), /weightsManifest: has no dense_1\/bias/],
     ['a quantized weight', (j: any) => (j.weightsManifest[0].weights[0].dtype = 'uint8'), /only float32 weights/],
     ['a functional model', (j: any) => (j.modelTopology.class_name = 'Model'), /class_name: "Model"; only Sequential/],
-    ['an unknown layer class', (j: any) => (j.modelTopology.config.layers[0].class_name = 'Conv2D'), /"Conv2D" is not supported; known: InputLayer/],
+    ['an unknown layer class', (j: any) => (j.modelTopology.config.layers[0].class_name = 'Conv1D'), /"Conv1D" is not supported; known: InputLayer/],
     ['an unknown activation', (j: any) => (j.modelTopology.config.layers[0].config.activation = 'hardSigmoid'), /activation: "hardSigmoid" is not supported/],
     ['a constraint', (j: any) => (j.modelTopology.config.layers[0].config.kernel_constraint = { class_name: 'MaxNorm', config: {} }), /kernel_constraint: is \[object Object\]; simdnn supports no constraint/],
     ['bad units', (j: any) => (j.modelTopology.config.layers[0].config.units = -2), /layers\[0\]\.config: dense: units is -2/],

@@ -25,11 +25,13 @@ const KINDS: Record<string, () => nn.Layer[]> = {
   residual: () => [nn.dense(16, { activation: 'relu' }), nn.residual([nn.dense(16, { activation: 'relu' }), nn.batchNorm(), nn.dense(16)]), nn.dense(C)],
   conv: () => [nn.conv2d(4, { kernelSize: 2, padding: 'same', activation: 'relu' }), nn.batchNorm(), nn.maxPool2d({ poolSize: 2 }),
     nn.conv2d(3, { kernelSize: 1 }), nn.avgPool2d({ poolSize: [2, 1], padding: 'same' }), nn.flatten(), nn.dropout(0.2), nn.dense(C)],
+  convNorm: () => [nn.conv2d(3, { kernelSize: 2, padding: 'same' }), nn.layerNorm(), nn.activation('softmax'), nn.conv2d(2, { kernelSize: 1, activation: 'relu' }),
+    nn.globalAveragePooling2d(), nn.dense(C)],
   preprocessing: () => [nn.rescaling(2, -0.5), nn.normalization({ mean: 0.1, variance: 2 }), nn.dense(8, { activation: 'relu' }), nn.dense(C)],
 };
 
 function model(kind: string, threads: number, seed = 7) {
-  const m = nn.sequential({ inputShape: kind === 'conv' ? [4, 3, 1] : [D], seed, threads }, KINDS[kind]());
+  const m = nn.sequential({ inputShape: kind.startsWith('conv') ? [4, 3, 1] : [D], seed, threads }, KINDS[kind]());
   m.compile({ loss: 'softmaxCrossEntropy', optimizer: nn.adam({ lr: 1e-2 }), metrics: ['accuracy'] });
   return m;
 }
