@@ -1,14 +1,17 @@
 // Issue 14, the CLI for conv nets: --arch lenet and the --layers items (conv, pool, avgpool, gap,
 // flatten) on a small generated IDX folder (28×28 images of a bar in one of three places), the
-// flatten put before the first dense layer, and eval, predict, info and gradcheck on the model
-// file train saved; usage errors (exit 2) for bad items, their order, --arch with --layers, a
+// flatten put before the first dense layer, and eval, predict, info, export and gradcheck on the
+// model files train saved; usage errors (exit 2) for bad items, their order, --arch with --layers, a
 // table with conv layers and --resume with --arch.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as nn from '../../src/index.js';
+import { assertClose } from '../util/close.js';
 import { runNode } from '../util/child.js';
 import { idx } from '../util/idx.js';
 import { rng } from '../util/rng.js';
@@ -89,6 +92,28 @@ describe('simdnn train --arch / conv --layers', () => {
     expect(info.status, info.stderr).toBe(0);
     expect(JSON.parse(info.stdout)).toMatchObject({ inputShape: [28, 28, 1], epoch: 4, loss: 'softmaxCrossEntropy', params: LENET_3_PARAMS });
 
+  });
+
+  it('export --onnx --tfjs of the saved LeNet: onnxruntime-web and TF.js take [n, 28, 28, 1] and predict as the model does (1e-4)', async () => {
+    const onnxFile = join(dir, 'lenet.onnx'), tfjsDir = join(dir, 'lenet-tfjs');
+    const r = await run(['export', lenet, '--onnx', onnxFile, '--tfjs', tfjsDir]);
+    expect(r.status, r.stderr).toBe(0);
+    const m = await nn.loadModel(lenet);
+    const { x } = bars(5, 9);
+    const xf = Float32Array.from(x, (v) => v / 255);
+    const want = m.predict(nn.tensor(xf, [5, 28, 28, 1])).data;
+    m.dispose();
+    ort.env.wasm.numThreads = 1;
+    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnxFile)));
+    const got = (await session.run({ input: new ort.Tensor('float32', xf, [5, 28, 28, 1]) })).output.data as Float32Array;
+    assertClose(got, want, 1e-4, 1e-4, 'onnx');
+    await session.release();
+    await tf.setBackend('cpu');
+    const json = JSON.parse(readFileSync(join(tfjsDir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+    const t = await tf.loadLayersModel({
+      load: () => tf.io.getModelArtifactsForJSON(json, async (mf) => [mf.flatMap((g) => g.weights), new Uint8Array(readFileSync(join(tfjsDir, mf[0].paths[0]))).buffer]),
+    });
+    assertClose((t.predict(tf.tensor(xf, [5, 28, 28, 1])) as tf.Tensor).dataSync() as Float32Array, want, 1e-4, 1e-4, 'tfjs');
   });
 
   it('--layers: conv strides and padding, avgpool and gap (no flatten after gap), a flatten before the output layer when no dense follows; gradcheck on both', async () => {
