@@ -57,8 +57,8 @@ export interface ConvProfile {
   layers: { name: string; type: string; fwdMs: number; bwdMs: number; fwdGflops?: number; bwdGflops?: number }[];
 }
 
-/** Times `steps` training steps of batch rows from x, y with each layer's forward and backward wrapped in a timer (1 thread only: with threads the step records its calls). */
-export function profileConv(m: nn.Sequential, x: nn.Tensor<Uint8Array>, y: Int32Array, batch: number, seconds: number): ConvProfile {
+/** Times an epoch of `steps` batches of x, y (fit, as the timed run) with each layer's forward and backward wrapped in a timer (1 thread only: with threads the step records its calls). */
+export async function profileConv(m: nn.Sequential, x: nn.Tensor<Uint8Array>, y: Int32Array, batch: number, steps: number): Promise<ConvProfile> {
   const layers = m.layers as (nn.Layer & { geom?: { Ho: number; Wo: number; kh: number; kw: number; C: number }; filters?: number })[];
   const t = layers.map(() => ({ fwd: 0, bwd: 0 }));
   const saved = layers.map((l) => [l.forward, l.backward] as const);
@@ -67,17 +67,12 @@ export function profileConv(m: nn.Sequential, x: nn.Tensor<Uint8Array>, y: Int32
     l.forward = (...a) => { const t0 = performance.now(); const r = f.apply(l, a); t[i].fwd += performance.now() - t0; return r; };
     l.backward = (...a) => { const t0 = performance.now(); const r = b.apply(l, a); t[i].bwd += performance.now() - t0; return r; };
   });
-  const rows = x.rows - (x.rows % batch);
-  m.trainStep(x.slice(0, batch), y.subarray(0, batch));
-  for (const r of t) r.fwd = r.bwd = 0;
-  let steps = 0;
-  const t0 = performance.now();
-  while (steps < 5 || performance.now() - t0 < seconds * 1000) {
-    const at = (steps * batch) % rows;
-    m.trainStep(x.slice(at, at + batch), y.subarray(at, at + batch));
-    steps++;
-  }
-  const stepMs = (performance.now() - t0) / steps;
+  steps = Math.min(steps, Math.floor(x.rows / batch));
+  let t0 = 0, stepMs = 0;
+  await m.fit(x.slice(0, steps * batch), y.subarray(0, steps * batch), {
+    epochs: 1, batchSize: batch,
+    callbacks: [nn.callbacks.lambda({ onEpochBegin: () => { t0 = performance.now(); }, onEpochEnd: () => { stepMs = (performance.now() - t0) / steps; } })],
+  });
   layers.forEach((l, i) => { l.forward = saved[i][0]; l.backward = saved[i][1]; });
   let conv = 0;
   const out = layers.map((l, i) => {
@@ -133,7 +128,9 @@ export async function runSimdnn(w: Workload, threads: number, budgetSec: number)
     m.predict(test.x, { batchSize: W3.batch });
     r.inferSamplesPerSec = test.x.rows / await best(inferReps(budgetSec), () => m.predict(test.x, { batchSize: W3.batch }));
   }
-  if (w.net === 'lenet' && threads === 1) r.conv = profileConv(m, train.x as nn.Tensor<Uint8Array>, train.y as Int32Array, w.batch, Math.min(10, budgetSec / 4));
+  // About min(10 s, budget/4) of steps at the speed just measured.
+  const steps = Math.max(5, Math.round((Math.min(10, budgetSec / 4) * r.samplesPerSec) / w.batch));
+  if (w.net === 'lenet' && threads === 1) r.conv = await profileConv(m, train.x as nn.Tensor<Uint8Array>, train.y as Int32Array, w.batch, steps);
   m.dispose();
   return r;
 }
