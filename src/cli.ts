@@ -372,12 +372,19 @@ async function train(o: Record<string, any>, cmd: Command): Promise<void> {
     o.resume ? model!.outputSize : undefined);
   if (!o.resume) {
     // A conv net takes the images as [H, W, C] (the flat rows of the data are the same bytes).
-    model = nn.sequential({ inputShape: image ? imageShape(source, flag) : data.inputShape, seed: o.seed, threads: o.threads }, [
-      // A table's features are standardized by the model's first layer, fitted on the rows it trains on.
-      ...(data.tabular ? [adaptedNormalization(data.train.x as InstanceType<typeof nn.Tensor>, data.fitRows)] : []),
-      // Aliases (sparseCategoricalCrossentropy, …) pick the output activation of the loss they name.
-      ...hiddenLayers(layers.specs, o.activation, data.outputs, outputActivation(loss)),
-    ]);
+    const inputShape = image ? imageShape(source, flag) : data.inputShape;
+    try {
+      model = nn.sequential({ inputShape, seed: o.seed, threads: o.threads }, [
+        // A table's features are standardized by the model's first layer, fitted on the rows it trains on.
+        ...(data.tabular ? [adaptedNormalization(data.train.x as InstanceType<typeof nn.Tensor>, data.fitRows)] : []),
+        // Aliases (sparseCategoricalCrossentropy, …) pick the output activation of the loss they name.
+        ...hiddenLayers(layers.specs, o.activation, data.outputs, outputActivation(loss)),
+      ]);
+    } catch (e) {
+      // A window larger than what the layers before it leave of the image is a bad --layers.
+      if (!(e instanceof nn.ShapeError) || !image) throw e;
+      throw new UsageError(`${flag} on images ${inputShape.join('×')}: ${e.message}`, 'use smaller kernels, padding same (e.g. conv32k5psame) or fewer pooling items in --layers');
+    }
     model.compile({ loss: o.loss ?? loss.name, optimizer: makeOptimizer(o.optimizer, o.lr), metrics: metricsFor(loss) });
     model.setMetadata(data.meta);
   }

@@ -1,8 +1,8 @@
 // Issue 14, the CLI for conv nets: --arch lenet and the --layers items (conv, pool, avgpool, gap,
 // flatten) on a small generated IDX folder (28×28 images of a bar in one of three places), the
 // flatten put before the first dense layer, and eval, predict, info, export and gradcheck on the
-// model files train saved; usage errors (exit 2) for bad items, their order, --arch with --layers, a
-// table with conv layers and --resume with --arch.
+// model files train saved; usage errors (exit 2) for bad items, their order, a kernel larger than
+// the image left, --arch with --layers, a table with conv layers and --resume with --arch.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,6 +167,11 @@ describe('usage errors (exit 2) of --arch and conv --layers', () => {
   it('an image layer after a dense width, gap or flatten is refused, naming both items', async () => {
     await usage(['train', '--data', folder, '--layers', '64,conv8k3'], /--layers: conv8k3 \(item 2\) comes after 64 \(item 1\); conv, pool, avgpool, gap and flatten take images/);
     await usage(['train', '--data', folder, '--layers', 'conv8k3,gap,pool2'], /--layers: pool2 \(item 3\) comes after gap \(item 2\)/);
+  });
+
+  it('a window larger than what the layers before it leave of the image names the layer and the shapes', async () => {
+    await usage(['train', '--data', folder, '--layers', 'conv8k5,pool2,conv8k5,pool2,conv8k5'],
+      /^error: --layers conv8k5,pool2,conv8k5,pool2,conv8k5 on images 28×28×1: conv2d_3: input 4×4×8 is smaller than kernel 5×5 with padding 'valid'\nhint: use smaller kernels, padding same/);
   });
 
   it('--arch with --layers, an unknown --arch, conv layers on a table, --resume with --arch', async () => {
