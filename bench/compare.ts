@@ -1,11 +1,14 @@
 // bench/compare: the same workloads (workloads.ts) on simdnn (simd and relaxed builds, 1 and 2
-// threads), TensorFlow.js 4.22 (wasm and cpu backends), brain.js and PyTorch CPU (when
-// `python3 -c "import torch"` works), one after the other, each in its own process. Prints
-// samples/s, test accuracy after the epoch and simdnn's ratio to each peer; writes
-// build/bench/compare.json and compare.svg.
-//   node build/bench/compare.js [--budget 120] [--only simdnn,tfjs-wasm,...] [--workloads W1,W2]
+// threads), TensorFlow.js 4.22 (wasm and cpu backends; cpu not on W4's conv net), brain.js (the
+// MLPs only: it has no convolutions) and PyTorch CPU (when `python3 -c "import torch"` works), one after the other,
+// each in its own process. Prints samples/s, test accuracy after the epoch, the inference figures
+// (W3 of W1's network, "W4 infer" of the LeNet) and simdnn's ratio to each peer; for W4 on one
+// simdnn thread also the conv share of the step and each conv layer's GFLOP/s (profileConv);
+// writes build/bench/compare.json and compare.svg.
+//   node build/bench/compare.js [--budget 120] [--only simdnn,tfjs-wasm,...] [--workloads W1,W2,W4]
 // A run stops at the first batch boundary past --budget seconds and reports the fraction of the
-// epoch it did (slow peers would otherwise take minutes per epoch).
+// epoch it did (slow peers would otherwise take minutes per epoch); under a --budget of 30 s the
+// inference is timed once instead of best of 5 (a smoke run, not a measurement).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +16,7 @@ import * as nn from '../src/index.js';
 import { writeJson } from './common.js';
 import { runBrain, runTfjs } from './peers.js';
 import { barChart } from './svg.js';
-import { W3, WORKLOADS, runSimdnn, type RunResult } from './workloads.js';
+import { INFERENCE, WORKLOADS, runSimdnn, type ConvProfile, type RunResult } from './workloads.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const RELAXED = '--experimental-wasm-relaxed-simd';
@@ -63,8 +66,15 @@ const RUNNERS: Runner[] = [
     run: (w, budget) => child(['simdnn', w, String(t), String(budget)], { SIMDNN_ISA: isa }),
   }))),
   { id: 'tfjs-wasm', label: 'tfjs-wasm', run: (w, budget) => child(['tfjs-wasm', w, '1', String(budget)]) },
-  { id: 'tfjs-cpu', label: 'tfjs-cpu', run: (w, budget) => child(['tfjs-cpu', w, '1', String(budget)]) },
-  { id: 'brain.js', label: 'brain.js', run: (w, budget) => child(['brain.js', w, '1', String(budget)]) },
+  {
+    // Its conv kernels are plain JS loops: one prediction of the 10k test images by the LeNet takes minutes.
+    id: 'tfjs-cpu', label: 'tfjs-cpu',
+    run: (w, budget) => (WORKLOADS.find((x) => x.name === w)!.net ? 'skipped: conv nets (minutes per 10k-image prediction; W4 compares tfjs-wasm)' : child(['tfjs-cpu', w, '1', String(budget)])),
+  },
+  {
+    id: 'brain.js', label: 'brain.js',
+    run: (w, budget) => (WORKLOADS.find((x) => x.name === w)!.net ? 'skipped: brain.js has no convolution layers' : child(['brain.js', w, '1', String(budget)])),
+  },
   torchRunner(1), torchRunner(2),
 ];
 
@@ -96,29 +106,46 @@ export async function compare(): Promise<void> {
       if (typeof res === 'string') { notes.push(`${w.name} ${r.label}: ${res}`); console.log(`  ${r.label.padEnd(18)} ${res}`); continue; }
       results.push({ ...res, label: r.label });
       const part = res.epochFraction < 1 ? ` (${(100 * res.epochFraction).toFixed(0)}% of the epoch in ${res.seconds.toFixed(0)} s)` : '';
+      const inf = INFERENCE.find((i) => i.of === w.name);
       console.log(`  ${r.label.padEnd(18)} ${res.samplesPerSec.toFixed(0).padStart(8)} samples/s  test accuracy ${res.testAccuracy.toFixed(4)}${part}` +
-        (res.inferSamplesPerSec ? `   W3 ${res.inferSamplesPerSec.toFixed(0)} samples/s` : ''));
+        (inf && res.inferSamplesPerSec ? `   ${inf.name} ${res.inferSamplesPerSec.toFixed(0)} samples/s` : ''));
+      if (res.conv) console.log(convText(res.conv));
     }
   }
   const table = report(results);
   console.log(table.text);
-  writeJson('compare.json', { budgetSec: budget, node: process.version, workloads: [...WORKLOADS, W3], results, notes, ratios: table.ratios });
-  const groups = [...wanted, 'W3'].map((name) => ({
-    name: name === 'W3' ? `W3: ${W3.what}` : `${name}: ${WORKLOADS.find((w) => w.name === name)!.what}`,
-    bars: results.filter((r) => (name === 'W3' ? r.inferSamplesPerSec && r.workload === 'W1' : r.workload === name))
-      .map((r) => ({ label: r.label, value: name === 'W3' ? r.inferSamplesPerSec! : r.samplesPerSec })),
-  })).filter((g) => g.bars.length);
+  writeJson('compare.json', { budgetSec: budget, node: process.version, workloads: [...WORKLOADS, ...INFERENCE], results, notes, ratios: table.ratios });
+  const groups = [...wanted, ...INFERENCE.map((i) => i.name)].map((name) => {
+    const inf = INFERENCE.find((i) => i.name === name);
+    return {
+      name: `${name}: ${(inf ?? WORKLOADS.find((w) => w.name === name)!).what}`,
+      bars: results.filter((r) => (inf ? r.inferSamplesPerSec && r.workload === inf.of : r.workload === name))
+        .map((r) => ({ label: r.label, value: inf ? r.inferSamplesPerSec! : r.samplesPerSec })),
+    };
+  }).filter((g) => g.bars.length);
   const svgPath = new URL('../../build/bench/compare.svg', import.meta.url);
   writeFileSync(svgPath, barChart('simdnn vs peers on Fashion-MNIST (samples/s, higher is better)', 'samples/s', groups));
   console.log(`\nwrote build/bench/compare.json and ${fileURLToPath(svgPath)}`);
+}
+
+/** A conv profile as lines: step time, conv share, and per layer ms forward/backward (GFLOP/s for conv layers). */
+function convText(p: ConvProfile): string {
+  const ms = (v: number) => v.toFixed(3).padStart(7);
+  const lines = [`    step ${p.stepMs.toFixed(2)} ms (batch ${p.batch}, ${p.steps} steps, layers timed): conv layers ${(100 * p.convShare).toFixed(1)}% of the step`];
+  for (const l of p.layers) {
+    const g = l.fwdGflops === undefined ? '' : `   forward ${l.fwdGflops.toFixed(1)} GFLOP/s, backward ${l.bwdGflops!.toFixed(1)} GFLOP/s`;
+    lines.push(`      ${l.name.padEnd(14)} fwd ${ms(l.fwdMs)} ms  bwd ${ms(l.bwdMs)} ms${g}`);
+  }
+  return lines.join('\n');
 }
 
 /** simdnn's ratio (each build/thread count) to each peer, per workload. */
 function report(results: (RunResult & { label: string })[]) {
   const ratios: Record<string, Record<string, number>> = {};
   const lines = ['', 'ratios (simdnn samples/s ÷ peer samples/s, same run):'];
-  for (const w of [...new Set(results.map((r) => r.workload)), 'W3']) {
-    const speed = (r: RunResult) => (w === 'W3' ? r.inferSamplesPerSec : r.workload === w ? r.samplesPerSec : undefined);
+  for (const w of [...new Set(results.map((r) => r.workload)), ...INFERENCE.map((i) => i.name)]) {
+    const inf = INFERENCE.find((i) => i.name === w);
+    const speed = (r: RunResult) => (inf ? (r.workload === inf.of ? r.inferSamplesPerSec : undefined) : r.workload === w ? r.samplesPerSec : undefined);
     const ours = results.filter((r) => r.label.startsWith('simdnn') && speed(r));
     const peers = results.filter((r) => !r.label.startsWith('simdnn') && speed(r));
     for (const o of ours) {

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as nn from '../src/index.js';
-import { LR, MOMENTUM, WARMUP_BATCHES, W3, best, type RunResult, type Workload } from './workloads.js';
+import { INFERENCE, LENET_LR, LR, MOMENTUM, WARMUP_BATCHES, W3, best, inferReps, type RunResult, type Workload } from './workloads.js';
 
 const require = createRequire(import.meta.url);
 
@@ -37,6 +37,35 @@ function permutation(n: number, seed = 42): Uint32Array {
   return p;
 }
 
+/**
+ * TF.js 4.22's wasm backend has no Conv2DBackpropFilter kernel (its Conv2D gradient fails with
+ * "Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'"), so a conv net cannot train on
+ * it as shipped. This fills it with the backend's own wasm Conv3DBackpropFilterV2 at depth 1
+ * (x [N, 1, H, W, C], dy [N, 1, Ho, Wo, Co], filter [1, kh, kw, Ci, Co]; reshapes share data):
+ * TF.js's code, no JavaScript loops, as a TF.js user would patch it (exported for that check).
+ */
+export function registerWasmConv2dFilterGrad(tf: typeof import('@tensorflow/tfjs')): void {
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
+  const conv3d = tf.getKernel('Conv3DBackpropFilterV2', 'wasm')!, reshape = tf.getKernel('Reshape', 'wasm')!;
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter', backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }: { inputs: Record<string, any>; backend: any; attrs?: Record<string, any> }) => {
+      const { x, dy } = inputs;
+      const { strides, pad, filterShape, dataFormat } = attrs!;
+      if (dataFormat && dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter (bench fill-in): dataFormat ${dataFormat}; only NHWC`);
+      const s = typeof strides === 'number' ? [strides, strides] : strides;
+      // Checked against tfjs-cpu's gradient at strides 1 (valid, same: within 3e-6); strides 2 with 'same' did not agree.
+      if (s[0] !== 1 || s[1] !== 1) throw new Error(`Conv2DBackpropFilter (bench fill-in): strides ${s}; only 1`);
+      const r = (t: any, shape: number[]) => reshape.kernelFunc({ inputs: { x: t }, backend, attrs: { shape } }) as any;
+      const x5 = r(x, [x.shape[0], 1, ...x.shape.slice(1)]), dy5 = r(dy, [dy.shape[0], 1, ...dy.shape.slice(1)]);
+      const dw5 = conv3d.kernelFunc({ inputs: { x: x5, dy: dy5 }, backend, attrs: { strides: [1, ...s], pad, filterShape: [1, ...filterShape] } }) as any;
+      const dw = r(dw5, filterShape);
+      for (const t of [x5, dy5, dw5]) backend.disposeData(t.dataId);
+      return dw;
+    },
+  });
+}
+
 export async function runTfjs(w: Workload, backend: 'wasm' | 'cpu', budgetSec: number): Promise<RunResult> {
   const tf = await import('@tensorflow/tfjs');
   if (backend === 'wasm') {
@@ -45,15 +74,27 @@ export async function runTfjs(w: Workload, backend: 'wasm' | 'cpu', budgetSec: n
   }
   await tf.setBackend(backend);
   await tf.ready();
+  if (backend === 'wasm') registerWasmConv2dFilterGrad(tf);
   const d = floats();
   const n = d.yTrain.length;
-  const xAll = tf.tensor2d(d.xTrain, [n, 784]);
+  // W4's LeNet takes [n, 28, 28, 1] (channels last, TF.js's default); the MLPs [n, 784].
+  const sample = w.net === 'lenet' ? [28, 28, 1] : [784];
+  const xAll = tf.tensor(d.xTrain, [n, ...sample]);
   const yAll = tf.oneHot(tf.tensor1d(d.yTrain, 'int32'), 10).toFloat();
   const build = () => {
     const m = tf.sequential();
-    w.hidden.forEach((h, i) => m.add(tf.layers.dense({ units: h, activation: 'relu', ...(i === 0 ? { inputShape: [784] } : {}) })));
+    if (w.net === 'lenet') {
+      // TF.js's default init is simdnn's: Glorot uniform kernels, zero biases.
+      m.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu', inputShape: sample }));
+      m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+      m.add(tf.layers.conv2d({ filters: 32, kernelSize: 5, activation: 'relu' }));
+      m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+      m.add(tf.layers.flatten());
+    }
+    w.hidden.forEach((h, i) => m.add(tf.layers.dense({ units: h, activation: 'relu', ...(i === 0 && !w.net ? { inputShape: sample } : {}) })));
     m.add(tf.layers.dense({ units: 10 }));
-    m.compile({ optimizer: tf.train.momentum(LR, MOMENTUM), loss: (y: any, logits: any) => tf.losses.softmaxCrossEntropy(y, logits) });
+    const optimizer = w.net === 'lenet' ? tf.train.adam(LENET_LR) : tf.train.momentum(LR, MOMENTUM);
+    m.compile({ optimizer, loss: (y: any, logits: any) => tf.losses.softmaxCrossEntropy(y, logits) });
     return m;
   };
   // Batches are sliced out before the clock starts (data loading excluded); order is shuffled.
@@ -64,7 +105,7 @@ export async function runTfjs(w: Workload, backend: 'wasm' | 'cpu', budgetSec: n
   const batches: [any, any][] = [];
   for (let s = 0; s < steps; s++) {
     const rows = Math.min(w.batch, n - s * w.batch);
-    batches.push([xs.slice([s * w.batch, 0], [rows, 784]), ys.slice([s * w.batch, 0], [rows, 10])]);
+    batches.push([xs.slice(s * w.batch, rows), ys.slice([s * w.batch, 0], [rows, 10])]);
   }
   const warm = build();
   for (let s = 0; s < Math.min(WARMUP_BATCHES, steps); s++) await warm.trainOnBatch(batches[s][0], batches[s][1]);
@@ -78,13 +119,13 @@ export async function runTfjs(w: Workload, backend: 'wasm' | 'cpu', budgetSec: n
     if ((performance.now() - t0) / 1000 > budgetSec) break;
   }
   const seconds = (performance.now() - t0) / 1000;
-  const xTest = tf.tensor2d(d.xTest, [d.yTest.length, 784]);
+  const xTest = tf.tensor(d.xTest, [d.yTest.length, ...sample]);
   const predict = () => { const p = m.predict(xTest, { batchSize: W3.batch }) as any; const v = p.dataSync() as Float32Array; p.dispose(); return v; };
   const r: RunResult = {
     lib: `tfjs-${backend}`, workload: w.name, samplesPerSec: samples / seconds, seconds, samples,
     epochFraction: samples / n, testAccuracy: argmaxAccuracy(predict(), d.yTest),
   };
-  if (w.name === 'W1') r.inferSamplesPerSec = d.yTest.length / await best(backend === 'cpu' ? 1 : 3, predict);
+  if (INFERENCE.some((i) => i.of === w.name)) r.inferSamplesPerSec = d.yTest.length / await best(backend === 'cpu' ? 1 : Math.min(3, inferReps(budgetSec)), predict);
   return r;
 }
 

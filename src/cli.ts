@@ -15,7 +15,7 @@ import { mustBe } from './validate.js';
 // module is compiled (Node 22+ accepts relaxed SIMD by default).
 setFlagsFromString('--experimental-wasm-relaxed-simd');
 
-import type { Input, LossName, ModelMetadata, Target } from './index.js';
+import type { Input, Layer, LossName, ModelMetadata, Target } from './index.js';
 const nn = await import('./index.js');
 type Model = InstanceType<typeof nn.Sequential>;
 type Loss = ReturnType<typeof nn.getLoss>;
@@ -127,11 +127,78 @@ function num(name: string, ok: (n: number) => boolean, rule: string) {
     return n;
   };
 }
-function layersList(v: string): number[] {
-  const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
-  const n = parts.map(Number);
-  if (parts.length === 0 || !n.every((u) => Number.isInteger(u) && u > 0)) throw new InvalidArgumentError(mustBe('--layers', v, 'widths like 256,128'));
-  return n;
+/** One item of --layers: a dense layer's width, or an image layer (see LAYERS_GRAMMAR). */
+type LayerSpec =
+  | { kind: 'dense'; units: number }
+  | { kind: 'conv'; filters: number; kernel: number; strides: number; padding: 'valid' | 'same' }
+  | { kind: 'pool' | 'avgpool'; size: number }
+  | { kind: 'gap' | 'flatten' };
+const LAYERS_GRAMMAR = '<units> (dense), conv<filters>k<kernel>[s<stride>][p<same|valid>], pool<size> (max), avgpool<size>, gap or flatten, comma-separated';
+/** The named architectures of --arch, as --layers. */
+const ARCHS: Record<string, string> = { lenet: 'conv16k5,pool2,conv32k5,pool2,128' };
+/** Items that take an image [H, W, C]: with one of them the model's input is the data's image shape. */
+const takesImage = (l: LayerSpec) => l.kind !== 'dense';
+/** --layers as given and as items. */
+type Layers = { text: string; specs: LayerSpec[] };
+/**
+ * --layers: `256,128` (dense widths) or image layers first, e.g. `conv16k5,pool2,conv32k5,pool2,256`:
+ * conv<filters>k<kernel>[s<stride>][p<same|valid>] (strides 1 and padding valid by default),
+ * pool<size> and avgpool<size> (stride = size), gap (global average pooling) and flatten. Conv and
+ * pooling layers come before gap, flatten and dense layers (they take images). Returns the text as given and its items.
+ */
+function layersList(v: string): Layers {
+  const items = v.split(',').map((s) => s.trim());
+  const specs = items.map((t, i): LayerSpec => {
+    let m: RegExpExecArray | null;
+    const n = (s: string) => Number(s);
+    const ok = (...a: number[]) => a.every((u) => Number.isInteger(u) && u >= 1 && u <= 65536);
+    if ((m = /^(\d+)$/.exec(t)) && ok(n(m[1]))) return { kind: 'dense', units: n(m[1]) };
+    if ((m = /^conv(\d+)k(\d+)(?:s(\d+))?(?:p(same|valid))?$/.exec(t)) && ok(n(m[1]), n(m[2]), n(m[3] ?? '1'))) {
+      return { kind: 'conv', filters: n(m[1]), kernel: n(m[2]), strides: n(m[3] ?? '1'), padding: (m[4] ?? 'valid') as 'valid' | 'same' };
+    }
+    if ((m = /^(pool|avgpool)(\d+)$/.exec(t)) && ok(n(m[2]))) return { kind: m[1] as 'pool' | 'avgpool', size: n(m[2]) };
+    if (t === 'gap' || t === 'flatten') return { kind: t };
+    throw new InvalidArgumentError(`--layers: ${JSON.stringify(t)} (item ${i + 1}) is not a layer; the items are ${LAYERS_GRAMMAR}, e.g. ${ARCHS.lenet}`);
+  });
+  const flat = specs.findIndex((l) => l.kind === 'dense' || l.kind === 'gap' || l.kind === 'flatten');
+  const late = flat < 0 ? -1 : specs.findIndex((l, i) => i > flat && l.kind !== 'dense');
+  if (late >= 0) {
+    throw new InvalidArgumentError(`--layers: ${items[late]} (item ${late + 1}) comes after ${items[flat]} (item ${flat + 1}); conv, pool, avgpool, gap and flatten take images, so they come before gap, flatten and the dense widths`);
+  }
+  return { text: v, specs };
+}
+
+/**
+ * The layers of --layers with the hidden --activation (conv and dense layers; He init for relu,
+ * Glorot otherwise), then the output layer. After image layers a flatten goes before the first
+ * dense layer (the output layer when there is no hidden one) unless gap or flatten is there.
+ */
+function hiddenLayers(specs: LayerSpec[], activation: string, outputs: number, outAct: string): Layer[] {
+  type Kernel = NonNullable<Parameters<typeof nn.dense>[1]>;
+  const opts = { activation, init: activation === 'relu' ? 'heNormal' : 'glorotUniform' } as Kernel;
+  let image = specs.some(takesImage);
+  const layers: Layer[] = [];
+  for (const l of specs) {
+    if (l.kind === 'dense' && image) { layers.push(nn.flatten()); image = false; }
+    if (l.kind === 'dense') layers.push(nn.dense(l.units, opts));
+    else if (l.kind === 'conv') layers.push(nn.conv2d(l.filters, { ...opts, kernelSize: l.kernel, strides: l.strides, padding: l.padding }));
+    else if (l.kind === 'pool') layers.push(nn.maxPool2d({ poolSize: l.size }));
+    else if (l.kind === 'avgpool') layers.push(nn.avgPool2d({ poolSize: l.size }));
+    else {
+      layers.push(l.kind === 'gap' ? nn.globalAveragePooling2d() : nn.flatten());
+      image = false;
+    }
+  }
+  if (image) layers.push(nn.flatten());
+  return [...layers, nn.dense(outputs, { activation: outAct } as Kernel)];
+}
+
+/** The per-sample image shape [H, W, C] of an image data set (C = 1 for [H, W] images, as the MNIST files). */
+function imageShape(s: Source, why: string): number[] {
+  const shape = s.kind === 'images' ? s.input.shape as number[] | undefined : undefined;
+  if (shape?.length === 2) return [...shape, 1];
+  if (shape?.length === 3) return [...shape];
+  throw new UsageError(`${why} needs images [H, W] or [H, W, C]; the samples of ${s.name} have shape [${shape?.join(', ')}]`, 'pass --data with IDX images of rank 3 or 4 (n, H, W[, C]), or dense widths only in --layers');
 }
 
 type Meta = ModelMetadata;
@@ -261,13 +328,22 @@ function quietWhenInterrupted(bar: ReturnType<typeof nn.callbacks.progressBar>, 
 }
 
 /** Flags that --resume takes from the file: giving one as well would be accepted and ignored. */
-const FROM_THE_FILE = ['layers', 'activation', 'loss', 'optimizer', 'lr'];
+const FROM_THE_FILE = ['layers', 'arch', 'activation', 'loss', 'optimizer', 'lr'];
 
 async function train(o: Record<string, any>, cmd: Command): Promise<void> {
   const clash = o.resume ? FROM_THE_FILE.filter((k) => cmd.getOptionValueSource(k) === 'cli') : [];
   if (clash.length) {
     throw new UsageError(`--resume ${o.resume} takes the layers, activation, loss, optimizer and learning rate from the file; ${clash.map((k) => `--${k}`).join(', ')} cannot change them`,
       'drop those flags to continue the saved run, or train a new model without --resume');
+  }
+  if (o.arch !== undefined && cmd.getOptionValueSource('layers') === 'cli') {
+    throw new UsageError(`--arch ${o.arch} and --layers both set the layers`, `drop one: --arch ${o.arch} is --layers ${ARCHS[o.arch]}`);
+  }
+  const layers: Layers = o.arch !== undefined ? layersList(ARCHS[o.arch]) : o.layers;
+  const flag = o.arch !== undefined ? `--arch ${o.arch}` : `--layers ${layers.text}`;
+  const image = layers.specs.some(takesImage);
+  if (image && !o.resume && (o.data === 'boston-housing' || o.data.endsWith('.csv'))) {
+    throw new UsageError(`${flag} has conv or pooling layers, which take images; --data ${o.data} is a table`, `pass --data mnist-digits, fashion-mnist or a folder of IDX images, or dense widths only (--layers 256,128)`);
   }
   checkThreads(o.threads);
   checkWritable('--out', o.out);
@@ -295,14 +371,20 @@ async function train(o: Record<string, any>, cmd: Command): Promise<void> {
   const data = prepare(source, loss, { seed: meta?.split?.seed ?? o.seed, test: meta?.split?.test ?? TEST_FRACTION, validation: o.validationSplit },
     o.resume ? model!.outputSize : undefined);
   if (!o.resume) {
-    const hidden: number[] = o.layers;
-    model = nn.sequential({ inputShape: data.inputShape, seed: o.seed, threads: o.threads }, [
-      // A table's features are standardized by the model's first layer, fitted on the rows it trains on.
-      ...(data.tabular ? [adaptedNormalization(data.train.x as InstanceType<typeof nn.Tensor>, data.fitRows)] : []),
-      ...hidden.map((u) => nn.dense(u, { activation: o.activation, init: o.activation === 'relu' ? 'heNormal' : 'glorotUniform' })),
-      // Aliases (sparseCategoricalCrossentropy, …) pick the output activation of the loss they name.
-      nn.dense(data.outputs, { activation: outputActivation(loss) }),
-    ]);
+    // A conv net takes the images as [H, W, C] (the flat rows of the data are the same bytes).
+    const inputShape = image ? imageShape(source, flag) : data.inputShape;
+    try {
+      model = nn.sequential({ inputShape, seed: o.seed, threads: o.threads }, [
+        // A table's features are standardized by the model's first layer, fitted on the rows it trains on.
+        ...(data.tabular ? [adaptedNormalization(data.train.x as InstanceType<typeof nn.Tensor>, data.fitRows)] : []),
+        // Aliases (sparseCategoricalCrossentropy, …) pick the output activation of the loss they name.
+        ...hiddenLayers(layers.specs, o.activation, data.outputs, outputActivation(loss)),
+      ]);
+    } catch (e) {
+      // A window larger than what the layers before it leave of the image is a bad --layers.
+      if (!(e instanceof nn.ShapeError) || !image) throw e;
+      throw new UsageError(`${flag} on images ${inputShape.join('×')}: ${e.message}`, 'use smaller kernels, padding same (e.g. conv32k5psame) or fewer pooling items in --layers');
+    }
     model.compile({ loss: o.loss ?? loss.name, optimizer: makeOptimizer(o.optimizer, o.lr), metrics: metricsFor(loss) });
     model.setMetadata(data.meta);
   }
@@ -662,11 +744,14 @@ export function program(): Command {
     .option('--header', 'the first line of a CSV file names the columns even if they are numbers (a first line of numbers only is an error otherwise: it looks like data)')
     .option('--no-header', 'a CSV file has no header line: its columns are named 0, 1, 2, …');
   p.command('train')
-    .description('train an MLP (default: 784-128-10 on the MNIST digits shipped with the mnist package)')
+    .description('train an MLP or a conv net (default: 784-128-10 on the MNIST digits shipped with the mnist package)')
     .option('--data <data>', 'mnist-digits (needs the optional mnist package) | fashion-mnist | boston-housing | <IDX folder> | <file.csv>', 'mnist-digits')
     .option('--target <column>', 'target column of a CSV file')
-    .addOption(new Option('--layers <widths>', 'hidden layer widths, comma-separated (e.g. 256,128)').default([128], '128').argParser(layersList))
-    .addOption(new Option('--activation <name>', 'hidden activation').default('relu')
+    .addOption(new Option('--layers <items>', `hidden layers: ${LAYERS_GRAMMAR}; e.g. 256,128 (an MLP) or conv16k5,pool2,conv32k5,pool2,256 `
+      + '(image data: conv strides 1 and padding valid by default, pooling strides = size; a flatten goes before the first dense layer after conv or pooling layers); the output layer is added')
+      .default(layersList('128'), '128').argParser(layersList))
+    .addOption(new Option('--arch <name>', `a named architecture instead of --layers: ${Object.entries(ARCHS).map(([k, v]) => `${k} = ${v}`).join('; ')}`).choices(Object.keys(ARCHS)))
+    .addOption(new Option('--activation <name>', 'activation of the conv and hidden dense layers (He init for relu, Glorot uniform otherwise)').default('relu')
       .choices(['relu', 'sigmoid', 'tanh', 'leakyRelu', 'elu', 'selu', 'softplus', 'gelu', 'geluErf']))
     .addOption(new Option('--loss <name>', 'default: softmaxCrossEntropy for class labels (images, a text target), mse for a numeric target; the metrics follow the loss').choices(nn.LOSS_NAMES))
     .addOption(new Option('--optimizer <name>', 'optimizer').default('adam')

@@ -35,6 +35,16 @@ describe('examples', () => {
     expect(out).toMatch(/reloaded model agrees: true/);
   });
 
+  it('fashion-cnn.mjs trains the LeNet on a subset of [n, 28, 28, 1] images, evaluates, and a saved and reloaded model agrees', async () => {
+    const out = await run(['examples/fashion-cnn.mjs', '--train', '3000', '--epochs', '2']);
+    const have = existsSync('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz') || process.env.CI;
+    if (!have && /fashion-cnn: skipped: /.test(out)) return;
+    expect(out).toMatch(/^conv2d_2 \(conv2d\) +\[null, 8, 8, 32\] +12832/m);
+    expect(out).toMatch(/^epoch 2\/2 · loss /m);
+    expect(num(out, /test accuracy (\S+)/)).toBeGreaterThan(0.6);
+    expect(out).toMatch(/reloaded model agrees: true/);
+  });
+
   it('custom-loop.mjs lowers the loss with model.trainStep and a hand-set learning rate', async () => {
     const out = await run(['examples/custom-loop.mjs', '300']);
     const m = /custom loop: 300 steps · loss (\S+) → (\S+)/.exec(out);
