@@ -729,6 +729,7 @@ export class Model {
     const target = this.findLayer(where, output), shape = this.outputShapes.get(target)!, W = shape.reduce((a, b) => a * b, 1);
     const t = this.inferRows(where, x, rest, W, Float32Array, (p, rows) => f32(p, rows * W), (buf, rows) => {
       Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: rows });
+      buf.take()?.gather(0, rows);
       return [{ row0: 0, rows, pred: forwardTo(this.layers, target, buf.x, rows), loss: 0, correct: 0 }];
     });
     return new Tensor(t.data, [t.rows, ...shape]);
