@@ -728,6 +728,8 @@ export class Model {
     this.alive(where);
     const target = this.findLayer(where, output), shape = this.outputShapes.get(target)!, W = shape.reduce((a, b) => a * b, 1);
     const t = this.inferRows(where, x, rest, W, Float32Array, (p, rows) => f32(p, rows * W), (buf, rows) => {
+      // On this thread: the staged batch is gathered here, then the layers up to the target run.
+      buf.take()?.gather(0, rows);
       Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: rows });
       buf.take()?.gather(0, rows);
       return [{ row0: 0, rows, pred: forwardTo(this.layers, target, buf.x, rows), loss: 0, correct: 0 }];

@@ -146,4 +146,14 @@ describe("predict(x, { output: 'name' })", () => {
     expect(() => m.predict(x, { output: 'nope' })).toThrow(/"nope".*h, residual_1, in, dense_3/);
     m.dispose();
   });
+
+  it('threads: 2 — the same intermediate outputs as one thread', () => {
+    const { x } = data(64);
+    const mk = (threads: number) => nn.sequential({ inputShape: [4], seed: 3, threads }, [nn.dense(8, { activation: 'relu', name: 'h' }), nn.dense(2)]);
+    const one = mk(1), two = mk(2);
+    const a = one.predict(x, { output: 'h' }).data, b = two.predict(x, { output: 'h' }).data;
+    expect(a.some((v) => v !== 0)).toBe(true);
+    expect(b).toEqual(a);
+    one.dispose(); two.dispose();
+  });
 });
