@@ -731,7 +731,6 @@ export class Model {
       // On this thread: the staged batch is gathered here, then the layers up to the target run.
       buf.take()?.gather(0, rows);
       Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: rows });
-      buf.take()?.gather(0, rows);
       return [{ row0: 0, rows, pred: forwardTo(this.layers, target, buf.x, rows), loss: 0, correct: 0 }];
     });
     return new Tensor(t.data, [t.rows, ...shape]);
