@@ -2,13 +2,12 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { canonicalFashionFiles, HAVE_DEBIAN_FASHION } from '../util/fashion.js';
 import { serveFiles } from '../util/http.js';
 import * as nn from '../../src/index.js';
 import { assertClose } from '../util/close.js';
+import { checkExported } from '../util/exported.js';
 import { runNode, runNodeOk } from '../util/child.js';
 
 const CLI = new URL('../../build/src/cli.js', import.meta.url).pathname;
@@ -95,22 +94,11 @@ describe('simdnn CLI', () => {
     const model = await nn.loadModel(m);
     const x = Float32Array.from({ length: 3 * 13 }, (_, i) => Math.sin(i));
     const want = model.predict(nn.tensor(x, [3, 13])).data;
-    ort.env.wasm.numThreads = 1;
-    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnxFile)));
-    const got = (await session.run({ input: new ort.Tensor('float32', x, [3, 13]) })).output.data as Float32Array;
-    assertClose(got, want, 1e-4, 1e-4, 'onnx');
-    await session.release();
-    await tf.setBackend('cpu');
-    const json = JSON.parse(readFileSync(join(tfjsDir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
-    const t = await tf.loadLayersModel({
-      load: () => tf.io.getModelArtifactsForJSON(json, async (mf) => [mf.flatMap((g) => g.weights), new Uint8Array(readFileSync(join(tfjsDir, mf[0].paths[0]))).buffer]),
-    });
-    assertClose((t.predict(tf.tensor(x, [3, 13])) as tf.Tensor).dataSync() as Float32Array, want, 1e-4, 1e-4, 'tfjs');
+    await checkExported(onnxFile, tfjsDir, x, [3, 13], want);
     // The normalization layer goes to TF.js as an inference-mode BatchNormalization: the imported model predicts the same.
     const back = await nn.io.importTfjs(tfjsDir);
     assertClose(back.predict(nn.tensor(x, [3, 13])).data, want, 1e-4, 1e-4, 'importTfjs');
     for (const d of [model, back]) d.dispose();
-    t.dispose();
   });
 
   it('export of a model TF.js cannot hold exits 1 with a hint and writes nothing', async () => {

@@ -3,15 +3,13 @@
 // flatten put before the first dense layer, and eval, predict, info, export and gradcheck on the
 // model files train saved; usage errors (exit 2) for bad items, their order, a kernel larger than
 // the image left, --arch with --layers, a table with conv layers and --resume with --arch.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as nn from '../../src/index.js';
-import { assertClose } from '../util/close.js';
+import { checkExported } from '../util/exported.js';
 import { runNode } from '../util/child.js';
 import { idx } from '../util/idx.js';
 import { rng } from '../util/rng.js';
@@ -103,17 +101,7 @@ describe('simdnn train --arch / conv --layers', () => {
     const xf = Float32Array.from(x, (v) => v / 255);
     const want = m.predict(nn.tensor(xf, [5, 28, 28, 1])).data;
     m.dispose();
-    ort.env.wasm.numThreads = 1;
-    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnxFile)));
-    const got = (await session.run({ input: new ort.Tensor('float32', xf, [5, 28, 28, 1]) })).output.data as Float32Array;
-    assertClose(got, want, 1e-4, 1e-4, 'onnx');
-    await session.release();
-    await tf.setBackend('cpu');
-    const json = JSON.parse(readFileSync(join(tfjsDir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
-    const t = await tf.loadLayersModel({
-      load: () => tf.io.getModelArtifactsForJSON(json, async (mf) => [mf.flatMap((g) => g.weights), new Uint8Array(readFileSync(join(tfjsDir, mf[0].paths[0]))).buffer]),
-    });
-    assertClose((t.predict(tf.tensor(xf, [5, 28, 28, 1])) as tf.Tensor).dataSync() as Float32Array, want, 1e-4, 1e-4, 'tfjs');
+    await checkExported(onnxFile, tfjsDir, xf, [5, 28, 28, 1], want);
   });
 
   it('--layers: conv strides and padding, avgpool and gap (no flatten after gap), a flatten before the output layer when no dense follows; gradcheck on both', async () => {
