@@ -227,6 +227,8 @@ export class Model {
     this.paramRefs.sort((a, b) => Number(b.trainable) - Number(a.trainable));
     this.totalSize = this.paramRefs.reduce((s, p) => s + p.size, 0);
     this.trainableSize = plan.size;
+    this.runningRefs = this.paramRefs.filter((p) => !p.learned);
+    this.running = new Float32Array(this.runningRefs.reduce((s, p) => s + p.size, 0));
     // Refuse up front what cannot fit: parameters + gradients now, and up to two optimizer moments later.
     if (this.totalSize > maxParams) {
       throw new ConfigError(`sequential: the architecture declares ${this.totalSize} parameter values; at most ${maxParams} are allowed here`);
@@ -520,17 +522,18 @@ export class Model {
     if (train && (!Number.isFinite(lossValue) || nonFinite > 0)) this.runningStats('restore');
     return { loss: lossValue, correct: slices.reduce((s, x) => s + x.correct, 0), slices, nonFinite, penalty };
   }
-  /** Values a training forward changes without the optimizer (batch norm's running statistics), saved before a step. */
+  /** The parameters a training forward changes without the optimizer (batch norm's running statistics; fixed at declare). */
+  private runningRefs: ParamRef[] = [];
+  /** Their values before the current step: put back when the step is not kept. */
   private running = new Float32Array(0);
+  /** Saves or restores runningRefs (a few values a layer: an element loop, nothing allocated in the step). */
   private runningStats(what: 'save' | 'restore'): void {
-    const f32 = this.engine.f32, refs = this.paramRefs.filter((p) => !p.learned);
-    const n = refs.reduce((sum, p) => sum + p.size, 0);
-    if (what === 'save' && this.running.length !== n) this.running = new Float32Array(n);
+    const f32 = this.engine.f32, r = this.running;
     let at = 0;
-    for (const p of refs) {
-      const live = f32.subarray(p.ptr >> 2, (p.ptr >> 2) + p.size);
-      if (what === 'save') this.running.set(live, at);
-      else live.set(this.running.subarray(at, at + p.size));
+    for (const p of this.runningRefs) {
+      const o = p.ptr >> 2;
+      if (what === 'save') for (let i = 0; i < p.size; i++) r[at + i] = f32[o + i];
+      else for (let i = 0; i < p.size; i++) f32[o + i] = r[at + i];
       at += p.size;
     }
   }
