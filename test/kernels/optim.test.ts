@@ -320,6 +320,21 @@ describe.each(ALL_ISAS)('optimizer kernels on the %s build', (isa) => {
       }
     });
 
+    it(`${spec.kernel} › state that decays below 2^-126 (g = 0) is flushed to exactly 0, never left subnormal`, () => {
+      // Subnormal state makes every later step ~20× slower on x86 (assembly/optim.ts, ftz).
+      const n = 37, isSub = (x: number) => x !== 0 && Math.abs(x) < 2 ** -126;
+      const c: Common = { lr: spec.lr, l1: 0, l2: 0, wd: 0, clip: 0, gscale: 1 };
+      for (const [vname, hp] of Object.entries(spec.variants)) {
+        const names = spec.states(hp);
+        const pp = put(e, Float32Array.from({ length: n }, (_, i) => 0.5 - i / n)), pg = put(e, new Float32Array(n));
+        // Just above 2^-126: every decay factor ≤ 0.999 takes it below within the 30 steps.
+        const st = Object.fromEntries(names.map((s) => [s, put(e, Float32Array.from({ length: n }, (_, i) => 1.1760e-38 * (1 + i / n / 100)))]));
+        for (let t = 1; t <= 30; t++) spec.call(e.k as unknown as K, pp, pg, st, hp, n, c, t);
+        for (const s of names) expect(Array.from(get(e, st[s], n)).filter(isSub), `${vname} ${s}`).toEqual([]);
+        for (const p of [pp, pg, ...Object.values(st)]) e.release(p);
+      }
+    });
+
     it(`${spec.kernel} › every buffer in turn flush against the end of memory: no over-read or over-write`, () => {
       const variants = Object.values(spec.variants);
       const hp = variants[variants.length - 1]; // the variant using the most state
