@@ -61,8 +61,9 @@ function torchRunner(threads: number): Runner {
 }
 
 const RUNNERS: Runner[] = [
-  ...(['simd', 'relaxed'] as const).flatMap((isa) => [1, 2].map((t): Runner => ({
-    id: 'simdnn', label: `simdnn ${isa} ${t}t`,
+  // 'auto': threads by each step's work, up to one per core (SequentialConfig.threads).
+  ...(['simd', 'relaxed'] as const).flatMap((isa) => [1, 2, 'auto'].map((t): Runner => ({
+    id: 'simdnn', label: `simdnn ${isa} ${t === 'auto' ? 'auto' : `${t}t`}`,
     run: (w, budget) => child(['simdnn', w, String(t), String(budget)], { SIMDNN_ISA: isa }),
   }))),
   { id: 'tfjs-wasm', label: 'tfjs-wasm', run: (w, budget) => child(['tfjs-wasm', w, '1', String(budget)]) },
@@ -78,7 +79,7 @@ const RUNNERS: Runner[] = [
   torchRunner(1), torchRunner(2),
 ];
 
-async function childMain(lib: string, wname: string, threads: number, budget: number): Promise<void> {
+async function childMain(lib: string, wname: string, threads: number | 'auto', budget: number): Promise<void> {
   const w = WORKLOADS.find((x) => x.name === wname)!;
   const r = lib === 'simdnn' ? await runSimdnn(w, threads, budget)
     : lib === 'brain.js' ? await runBrain(w, budget)
@@ -163,7 +164,7 @@ function report(results: (RunResult & { label: string })[]) {
 }
 
 if (process.argv[2] === '--child') {
-  await childMain(process.argv[3], process.argv[4], Number(process.argv[5]), Number(process.argv[6]));
+  await childMain(process.argv[3], process.argv[4], process.argv[5] === 'auto' ? 'auto' : Number(process.argv[5]), Number(process.argv[6]));
 } else if (process.argv[1] === SELF) {
   await compare();
 }

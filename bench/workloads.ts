@@ -23,7 +23,7 @@ export const LR = 0.05, LENET_LR = 1e-3, WARMUP_BATCHES = 30;
 export { MOMENTUM };
 
 /** W4's LeNet: the net with the layers' default init (Glorot uniform, zero biases; TF.js's too). */
-export function buildLenet(opts: { threads?: number; seed?: number }): nn.Sequential {
+export function buildLenet(opts: { threads?: number | 'auto'; seed?: number }): nn.Sequential {
   const m = nn.sequential({ inputShape: [28, 28, 1], seed: opts.seed ?? 1, threads: opts.threads }, [
     nn.conv2d(16, { kernelSize: 5, activation: 'relu' }), nn.maxPool2d({ poolSize: 2 }),
     nn.conv2d(32, { kernelSize: 5, activation: 'relu' }), nn.maxPool2d({ poolSize: 2 }),
@@ -31,7 +31,7 @@ export function buildLenet(opts: { threads?: number; seed?: number }): nn.Sequen
   ]);
   return m.compile({ loss: 'softmaxCrossEntropy', optimizer: nn.adam({ lr: LENET_LR }), metrics: ['accuracy'] });
 }
-const build = (w: Workload, threads: number, seed: number) => (w.net === 'lenet' ? buildLenet({ threads, seed }) : buildMlp(w.hidden, { lr: LR, threads, seed }));
+const build = (w: Workload, threads: number | 'auto', seed: number) => (w.net === 'lenet' ? buildLenet({ threads, seed }) : buildMlp(w.hidden, { lr: LR, threads, seed }));
 
 /** What one library reports for one training workload (and W3 when it ran W1). */
 export interface RunResult {
@@ -101,7 +101,7 @@ export async function best(reps: number, fn: () => unknown): Promise<number> {
 }
 
 /** simdnn: a warm-up on a throwaway model, then one timed epoch on a fresh one (data already resident). */
-export async function runSimdnn(w: Workload, threads: number, budgetSec: number): Promise<RunResult> {
+export async function runSimdnn(w: Workload, threads: number | 'auto', budgetSec: number): Promise<RunResult> {
   const { train, test } = nn.datasets.fashionMnist({ shape: w.net === 'lenet' ? 'image' : 'flat' });
   const warm = build(w, threads, 1);
   await warm.fit(train.x.slice(0, WARMUP_BATCHES * w.batch), train.y.subarray(0, WARMUP_BATCHES * w.batch), { epochs: 1, batchSize: w.batch });

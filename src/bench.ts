@@ -94,7 +94,7 @@ export const TRAIN_SHAPES = [
 export const MOMENTUM = 0.9;
 
 /** 784-hidden…-10 ReLU, softmax cross-entropy on logits, SGD with MOMENTUM: every benchmark's network. */
-export function buildMlp(hidden: number[], opts: { lr: number; threads?: number; seed?: number; engine?: Engine }): Sequential {
+export function buildMlp(hidden: number[], opts: { lr: number; threads?: number | 'auto'; seed?: number; engine?: Engine }): Sequential {
   const m = sequential({ inputShape: [784], seed: opts.seed ?? 1, threads: opts.threads, engine: opts.engine }, [
     ...hidden.map((h) => dense(h, { activation: 'relu' })), dense(10),
   ]);

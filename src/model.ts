@@ -18,7 +18,7 @@ import { StepBuffers, WasmData, sst } from './step.js';
 import { Tensor, asClassTargets, asInput, asTargets, type Input, type Target } from './tensor.js';
 import { engine as sharedEngine, type Engine } from './wasm.js';
 import { ThreadPool, checkThreads, serialGemm, type GemmRunner } from './threads.js';
-import { Parallel, sliceRows, type Slice } from './parallel.js';
+import { Parallel, type Slice } from './parallel.js';
 import { ACT } from './kernels.js';
 
 export interface SequentialConfig {
@@ -34,7 +34,9 @@ export interface SequentialConfig {
   engine?: Engine;
   /**
    * Threads for a data-parallel step (DESIGN §7): each runs a slice of every batch's rows
-   * (default 1: no worker is started; 'auto': one per core).
+   * (default 1: no worker is started). A count n: n slices whenever the batch has 4 rows a thread.
+   * 'auto': up to one per core, and per step only as many as its work pays for (about 16 MFLOP a
+   * thread: smaller steps run on fewer threads, often one).
    */
   threads?: number | 'auto';
   /**
@@ -96,6 +98,10 @@ export class Model {
   readonly slice: StepSlice;
   /** The data-parallel step, with threads > 1. */
   private parallel?: Parallel;
+  /** threads: 'auto' (the step's thread count follows its work). */
+  readonly autoThreads: boolean;
+  /** With threads: 'auto', the forward's floating-point operations per row (dense and conv kernels); else 0 (set at build). */
+  readonly autoFlopsPerRow: number = 0;
   /** The worker pool of a model with threads > 1 (for diagnostics). */
   get threadPool(): ThreadPool | undefined { return this.parallel?.pool; }
   loss?: Loss;
@@ -138,6 +144,7 @@ export class Model {
     this.inputSize = shape.reduce((a, b) => a * b, 1);
     this.chain = new Chain(layers);
     const threads = checkThreads('sequential', config.threads ?? 1);
+    this.autoThreads = config.threads === 'auto';
     const maxParams = config.maxParams ?? Number.MAX_SAFE_INTEGER;
     if (typeof maxParams !== 'number' || !(maxParams >= 0)) throw new ConfigError(`sequential: maxParams is ${show(maxParams)}; it must be a number ≥ 0`);
     const e = this.engine;
@@ -152,6 +159,7 @@ export class Model {
     try {
       this.rng = e.alloc(16);
       this.declare(layers, maxParams);
+      if (this.autoThreads) this.autoFlopsPerRow = forwardFlopsPerRow(this.layers);
       if (threads > 1) this.parallel = new Parallel(this, new ThreadPool(e, threads));
       for (const l of claimed) OWNER.set(l, this);
     } catch (err) {
@@ -493,7 +501,7 @@ export class Model {
     let slices: Slice[], nonFinite = 0, penalty = 0;
     if (train) this.runningStats('save');
     // Custom losses run JavaScript on the outputs: their steps stay on this thread.
-    if (parallel && !loss.custom && sliceRows(rows, parallel.pool.threads).length > 1) {
+    if (parallel && !loss.custom && parallel.slices(rows, train).length > 1) {
       slices = parallel.pass(buf, batch, rows, train, loss, classWeights);
       if (train) nonFinite = parallel.nonFinite();
       if (this.hasActivity) {
@@ -583,7 +591,7 @@ export class Model {
   private forwardRows(buf: StepBuffers, rows: number): Slice[] {
     const parallel = this.parallel, batch = buf.take();
     Object.assign(this.slice, { thread: 0, threads: 1, row0: 0, total: rows });
-    if (parallel && sliceRows(rows, parallel.pool.threads).length > 1) return parallel.pass(buf, batch, rows, false, undefined, 0);
+    if (parallel && parallel.slices(rows, false).length > 1) return parallel.pass(buf, batch, rows, false, undefined, 0);
     batch?.gather(0, rows);
     return [{ row0: 0, rows, pred: this.chain.forward(buf.x, rows, false), loss: 0, correct: 0 }];
   }
@@ -997,3 +1005,12 @@ function forwardTo(layers: readonly Layer[], target: Layer, x: number, batch: nu
   throw new Error('forwardTo: the layer is not in the model');
 }
 
+/** Floating-point operations of a forward per row: each kernel [..., units] at outputSize / units positions (1 for dense, Ho·Wo for conv). */
+function forwardFlopsPerRow(layers: Layer[]): number {
+  let f = 0;
+  for (const l of allLayers(layers)) {
+    // A block's params() holds its layers' (counted with them): a layer's own kernel is named after it.
+    for (const p of l.params()) if (p.name === `${l.name}/kernel`) f += 2 * p.size * (l.outputSize / p.shape[p.shape.length - 1]);
+  }
+  return f;
+}

@@ -23,6 +23,13 @@ export interface Slice { row0: number; rows: number; pred: number; loss: number;
 
 /** Below this many rows per thread a step runs on the calling thread alone. */
 export const MIN_ROWS_PER_THREAD = 4;
+/**
+ * With threads: 'auto', a step takes one thread per this many floating-point operations of its
+ * work (at most one per core): below it a second thread costs more in handoffs than it saves
+ * (bench/scaling, on two cores: 784-64-10 at batch 32, ~5 MFLOP a thread, ran at 0.69× one
+ * thread; 784-256-10 at batch 32, ~20 MFLOP a thread, at 1.57×).
+ */
+export const AUTO_FLOPS_PER_THREAD = 16e6;
 
 /** What of the model a parallel step reads (the model passes itself). */
 export interface StepHost {
@@ -36,11 +43,18 @@ export interface StepHost {
   readonly slice: StepSlice;
   /** Rows bank 0's layer buffers hold. */
   readonly capacity: number;
+  /** threads: 'auto' — the forward's floating-point operations per row, to size the step's thread count by its work; 0: every thread the rows allow. */
+  readonly autoFlopsPerRow: number;
 }
 
-/** [row0, rows] of each slice: T near-equal slices (the first rows % T one row longer). */
-export function sliceRows(rows: number, threads: number): [number, number][] {
-  const T = Math.max(1, Math.min(threads, Math.floor(rows / MIN_ROWS_PER_THREAD)));
+/**
+ * [row0, rows] of each slice: T near-equal slices (the first rows % T one row longer), T at most
+ * `threads`, rows / MIN_ROWS_PER_THREAD and, when `flops` (the step's work) is given, one per
+ * AUTO_FLOPS_PER_THREAD of it.
+ */
+export function sliceRows(rows: number, threads: number, flops = 0): [number, number][] {
+  const byWork = flops > 0 ? Math.floor(flops / AUTO_FLOPS_PER_THREAD) : threads;
+  const T = Math.max(1, Math.min(threads, Math.floor(rows / MIN_ROWS_PER_THREAD), byWork));
   const base = Math.floor(rows / T), extra = rows % T, out: [number, number][] = [];
   for (let t = 0, r0 = 0; t < T; t++) {
     const n = base + (t < extra ? 1 : 0);
@@ -60,7 +74,7 @@ export function arenaRanges(size: number, T: number): [number, number][] {
 interface Deferred { p: ParamRef; x: number; delta: number; rows: number; K: number; N: number }
 
 /** Work of one queue chunk: about this many floating-point operations (a few hundred µs) or summed floats. */
-const CHUNK_FLOPS = 1 << 21, CHUNK_FLOATS = 1 << 15;
+const CHUNK_FLOPS = 1 << 19, CHUNK_FLOATS = 1 << 15;
 
 /** The sub-ranges of [0, size) not covered by `taken` ([lo, hi) pairs, any order). */
 export function complement(taken: [number, number][], size: number): [number, number][] {
@@ -94,6 +108,11 @@ export class Parallel {
 
   constructor(private readonly m: StepHost, readonly pool: ThreadPool) {
     this.rec = new Recorder(m.engine);
+  }
+
+  /** The slices a pass of `rows` rows runs in (a training pass does about 3× the forward's work). */
+  slices(rows: number, train: boolean): [number, number][] {
+    return sliceRows(rows, this.pool.threads, rows * this.m.autoFlopsPerRow * (train ? 3 : 1));
   }
 
   /** For StepSlice.barrier: a barrier in the tape being recorded (nothing outside a recording). */
@@ -165,7 +184,7 @@ export class Parallel {
     const key = () => `${batch?.key}|${rows}|${train}|${loss?.name}|${JSON.stringify(loss?.options)}|${cw}|${buf.x}|${buf.sampleWeights}|${buf.soft}|${Buffers.version}|${dropoutKey(this.m.chain.layers)}`;
     const hit = this.recorded.get(key());
     if (hit) return hit;
-    const slices = sliceRows(rows, this.pool.threads), T = slices.length;
+    const slices = this.slices(rows, train), T = slices.length;
     this.gradBanks(T);
     const r = this.record(buf, batch, rows, train, loss, cw, slices);
     if (this.recorded.size >= 32) this.recorded.clear();
@@ -222,8 +241,8 @@ export class Parallel {
   /**
    * Completes each slice's tape: before its backward, the clearing of the arena ranges it adds
    * into (all but the deferred weight gradients); after the barrier, one queue of chunks that
-   * every thread takes from — the deferred weight gradients (big first), then the sums of those
-   * ranges over the T arenas — each chunk counting its non-finite values into its own slot.
+   * every thread takes from — the deferred weight gradients and the sums of those ranges over the
+   * T arenas, longest first — each chunk counting its non-finite values into its own slot.
    * Returns the number of chunks.
    */
   private afterBarrier(tapes: Tape[], clearAt: number[], left: Deferred[][], slices: [number, number][]): number {
@@ -232,37 +251,39 @@ export class Parallel {
     const own = left[0];
     if (left.some((l) => l.length !== own.length || l.some((d, j) => d.p !== own[j].p))) throw new Error('Parallel: slices deferred different weight gradients');
     const summed = complement(own.map((d) => [offset(d.p), offset(d.p) + d.p.size]), m.trainableSize);
-    // Each chunk: [ops] recorded through the engine's kernels (its count's slot is filled in below).
-    const work: ((k: Kernels) => number)[] = [];
+    // Each chunk: its kernel calls (their last result, the count, goes to the chunk's slot) and its cost.
+    const work: { cost: number; run: (k: Kernels) => number }[] = [];
     for (let j = 0; j < own.length; j++) {
       const { p, K, N } = own[j], items = left.map((l) => l[j]);
       // One gemm over all rows when the slices' inputs and δ are rows of the same buffers.
       const whole = items.every((d, t) => d.x === own[j].x + slices[t][0] * K * 4 && d.delta === own[j].delta + slices[t][0] * N * 4);
       const parts = whole ? [{ x: own[j].x, delta: own[j].delta, rows: total }] : items;
-      const count = Math.max(1, Math.min(4 * T, Math.floor((2 * K * N * total) / CHUNK_FLOPS)));
+      const count = Math.max(1, Math.min(4 * T, Math.ceil((2 * K * N * total) / CHUNK_FLOPS)));
       const per = Math.ceil(K / count / 4) * 4;
       for (let i0 = 0; i0 < K; i0 += per) {
         const i1 = Math.min(K, i0 + per), c = p.grad + i0 * N * 4;
-        work.push((k) => {
+        work.push({ cost: 2 * (i1 - i0) * N * total, run: (k) => {
           parts.forEach((q, u) => k.f32_gemm_ex(c, q.x + i0 * 4, q.delta, i1 - i0, q.rows, N, 1, K, N, 1, u > 0 ? 1 : 0, 0, 0, 0, 0));
           return k.f32_count_nonfinite(c, (i1 - i0) * N);
-        });
+        } });
       }
     }
     for (const [lo, hi] of summed) {
       for (let a = lo; a < hi; a += CHUNK_FLOATS) {
         const b = Math.min(hi, a + CHUNK_FLOATS), at = grads[0] + a * 4;
-        work.push((k) => {
+        work.push({ cost: (b - a) * T, run: (k) => {
           for (let u = 1; u < T; u++) k.f32_add(at, at, grads[u] + a * 4, b - a);
           return k.f32_count_nonfinite(at, b - a);
-        });
+        } });
       }
     }
+    // The longest first, so the last chunks to be taken are short ones.
+    work.sort((a, b) => b.cost - a.cost);
     this.reserveChunkSlots(work.length);
     const queue: Op[] = [], lens: number[] = [];
     work.forEach((w, c) => {
       const ops: Op[] = [];
-      this.rec.record(ops, () => { w(e.k as Kernels); });
+      this.rec.record(ops, () => { w.run(e.k as Kernels); });
       this.rec.keep((this.chunkSlots >> 3) + c);
       lens.push(ops.length);
       queue.push(...ops);

@@ -34,7 +34,7 @@ export class Sequential extends Model {
       ...(this.loss?.custom ? [[this.loss.name, this.loss]] : []),
       ...this.compiledMetrics.custom.map((m) => [m.name, m]),
     ]);
-    return loadModelSync(this.toBytes(), { engine: this.engine, threads: this.slice.maxThreads, customObjects });
+    return loadModelSync(this.toBytes(), { engine: this.engine, threads: this.autoThreads ? 'auto' : this.slice.maxThreads, customObjects });
   }
   /** Saves to a `.simdnn` file atomically (temp file, fsync, rename). */
   async save(path: string, opts: { includeOptimizer?: boolean } = {}): Promise<void> {

@@ -1,7 +1,7 @@
 // Threads (DESIGN §7): a data-parallel step. The model records, once per step shape, the kernel
 // calls each thread's slice of the batch makes (a tape: the forward and backward of its rows into
-// its own buffers, barriers where batch statistics are exchanged, then its share of the gradient
-// reduction); n−1 worker_threads instantiate the same module on the engine's shared memory and
+// its own buffers, barriers where batch statistics are exchanged, then a queue of chunks that
+// every thread takes from until it is empty: weight gradients, gradient sums); n−1 worker_threads instantiate the same module on the engine's shared memory and
 // replay their tapes while the calling thread replays its own. A job costs one handoff and one
 // join; a waiting thread spins briefly before it sleeps in Atomics.wait. A worker that fails, dies
 // or stops making progress ends the job with a SimdnnError naming it, never a hang.

@@ -68,7 +68,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 /** loadModel's options: the engine and threads of the model; customObjects supplies custom losses and metrics by name. */
 export interface LoadOptions {
   engine?: Engine;
-  threads?: number;
+  threads?: number | 'auto';
   /** Custom losses (nn.losses.custom) and metrics ({ name, fn }) the model was compiled with, by name (Keras's custom_objects). */
   customObjects?: Record<string, Loss | CustomMetric>;
   /** Compile the model as saved (default true); false loads architecture and weights only (Keras's compile=False). */

@@ -563,7 +563,7 @@ function parseJson(s: string): unknown {
  * BatchNormalization, LayerNormalization, Rescaling, Conv2D, MaxPooling2D, AveragePooling2D,
  * GlobalAveragePooling2D, Flatten, after an optional InputLayer) as a simdnn model.
  */
-export async function importTfjs(src: TfjsSource, opts: { engine?: Engine; threads?: number } = {}): Promise<Sequential> {
+export async function importTfjs(src: TfjsSource, opts: { engine?: Engine; threads?: number | 'auto' } = {}): Promise<Sequential> {
   const { json, dir } = readModelJson(src);
   const topo = parseTopology(json);
   const groups = parseManifest(json, topo.expected);

@@ -6,7 +6,7 @@
 // (pytorch#92699, fixed upstream); its foreach=True path is the formula above, and so is this.
 import type { Kernels } from '../kernels.js';
 import { BaseOptimizer, COMMON_DEFAULTS, type CommonOptions } from './base.js';
-import type { Optimizer } from './types.js';
+import type { Optimizer, SplitStep } from './types.js';
 import { checkNum } from '../validate.js';
 
 export interface NadamOptions extends CommonOptions {
@@ -61,8 +61,8 @@ export class Nadam extends BaseOptimizer {
     k.f32_nadam_step(p, g, this.statePtr(0, off), this.statePtr(1, off), this.beta1, this.beta2, this.eps, this.momentumDecay,
       t, this.muProduct(t), n, lr, l1, l2, this.weightDecay, this.clipValue, gscale);
   }
-  override step(): void {
-    super.step();
+  override step(split?: SplitStep): void {
+    super.step(split);
     // The product advances once per step (a step may make several kernel calls, one per run).
     const t = this.iterations;
     this.product = this.muProduct(t);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as nn from '../../src/index.js';
 import { SimdnnError } from '../../src/errors.js';
 import { ThreadPool } from '../../src/threads.js';
+import { sliceRows } from '../../src/parallel.js';
 import { ALL_ISAS, engineFor } from '../util/engines.js';
 import { rng, uniform } from '../util/rng.js';
 
@@ -99,6 +100,27 @@ describe('data-parallel step', () => {
     for (const bad of [0, 65, 1.5, 'x', '2']) {
       expect(() => nn.sequential({ inputShape: [D], threads: bad as never }, [nn.dense(2)])).toThrow(/threads is .*it must be an integer in \[1, 64\] or 'auto'/);
     }
+  });
+
+  it("threads: 'auto' gives each step threads by its work (forward FLOPs per row × rows × 3 when training, one per 16 M); a count is taken as given", () => {
+    const small = nn.sequential({ inputShape: [784], threads: 'auto' }, [nn.dense(16, { activation: 'relu' }), nn.dense(10)]);
+    const cnn = nn.sequential({ inputShape: [28, 28, 1], threads: 'auto' }, [
+      nn.conv2d(16, { kernelSize: 5 }), nn.maxPool2d({ poolSize: 2 }), nn.residual([nn.conv2d(16, { kernelSize: 3, padding: 'same' })]), nn.flatten(), nn.dense(10),
+    ]);
+    const fixed = nn.sequential({ inputShape: [784], threads: 2 }, [nn.dense(16), nn.dense(10)]);
+    expect(small.autoFlopsPerRow).toBe(2 * (784 * 16 + 16 * 10));
+    expect(cnn.autoFlopsPerRow).toBe(2 * (5 * 5 * 16 * 24 * 24 + 3 * 3 * 16 * 16 * 12 * 12 + 12 * 12 * 16 * 10));
+    expect(fixed.autoFlopsPerRow).toBe(0);
+    const clone = small.clone();
+    expect(clone.autoThreads).toBe(true);
+    for (const m of [small, cnn, fixed, clone]) m.dispose();
+    // 784-16-10 at batch 32: 2.4 MFLOP a step, one thread; 784-1024-10 at batch 128: 0.6 GFLOP, every thread.
+    expect(sliceRows(32, 2, 32 * 3 * 2 * (784 * 16 + 160))).toHaveLength(1);
+    expect(sliceRows(128, 2, 128 * 3 * 2 * (784 * 1024 + 10240))).toHaveLength(2);
+    expect(sliceRows(128, 4, 40e6)).toHaveLength(2);
+    // Without a work bound, the rows alone decide (4 a thread).
+    expect(sliceRows(32, 2)).toHaveLength(2);
+    expect(sliceRows(7, 2)).toHaveLength(1);
   });
 
   it('a worker killed mid-fit: the fit rejects with a SimdnnError naming the thread within seconds; the model still predicts and disposes', async () => {
