@@ -149,10 +149,7 @@ export class Model {
     if (typeof maxParams !== 'number' || !(maxParams >= 0)) throw new ConfigError(`sequential: maxParams is ${show(maxParams)}; it must be a number ≥ 0`);
     const e = this.engine;
     this.gemm = serialGemm(e);
-    this.slice = {
-      thread: 0, threads: 1, maxThreads: threads, row0: 0, total: 0, barrier: () => this.parallel?.barrier(),
-      weightGrad: (p, x, d, rows, K, N) => (this.slice.threads > 1 ? this.parallel!.weightGrad(p, x, d, rows, K, N) : this.gemm.tn(p.grad, x, d, K, rows, N, 1)),
-    };
+    this.slice = { thread: 0, threads: 1, maxThreads: threads, row0: 0, total: 0, barrier: () => this.parallel?.barrier() };
     this.rng = 0;
     // Before anything is built: building a layer of another live model would repoint it here.
     const claimed = this.claimable(layers);
@@ -503,11 +500,11 @@ export class Model {
     // Custom losses run JavaScript on the outputs: their steps stay on this thread.
     if (parallel && !loss.custom && parallel.slices(rows, train).length > 1) {
       slices = parallel.pass(buf, batch, rows, train, loss, classWeights);
-      if (train) nonFinite = parallel.nonFinite();
+      if (train) nonFinite = parallel.nonFinite(slices.length);
       if (this.hasActivity) {
         const pen = slices.reduce((sum, s, t) => {
           let p = 0;
-          parallel.inBank(t, s.row0, s.rows, () => { p = this.chain.activityPenalty(s.rows); });
+          parallel.inBank(t, s.rows, () => { p = this.chain.activityPenalty(s.rows); });
           return sum + p;
         }, 0);
         for (const s of slices) s.loss += pen;

@@ -1,7 +1,7 @@
 // Threads (DESIGN §7): a data-parallel step. The model records, once per step shape, the kernel
 // calls each thread's slice of the batch makes (a tape: the forward and backward of its rows into
-// its own buffers, barriers where batch statistics are exchanged, then a queue of chunks that
-// every thread takes from until it is empty: weight gradients, gradient sums); n−1 worker_threads instantiate the same module on the engine's shared memory and
+// its own buffers, barriers where batch statistics are exchanged, then its share of the gradient
+// reduction); n−1 worker_threads instantiate the same module on the engine's shared memory and
 // replay their tapes while the calling thread replays its own. A job costs one handoff and one
 // join; a waiting thread spins briefly before it sleeps in Atomics.wait. A worker that fails, dies
 // or stops making progress ends the job with a SimdnnError naming it, never a hang.
@@ -46,11 +46,9 @@ export function checkThreads(where: string, v: unknown): number {
 let warned = false;
 
 // A tape entry: [kernel index, result slot (f64 index into memory, −1: none), ...arguments];
-// kernel index −1 is a barrier; −2 a queue: [QUEUE, −1, queue word, length of chunk 0, of chunk
-// 1, …] followed by the chunks' ops, each chunk run by whichever thread takes it first.
+// kernel index −1 is a barrier.
 export type Op = number[];
 export const BARRIER = -1;
-export const QUEUE = -2;
 
 /** The kernel names in export order (the same in every instance of a module). */
 function kernelNames(k: object): string[] {
@@ -87,8 +85,7 @@ export class Recorder {
 // Control block (i32 slots). Per-worker words: op, tape id, heartbeat, and the generation of the
 // job the op belongs to (a worker that wakes late for an idle generation must not run the next
 // job's op twice).
-// Words QUEUE0 … QUEUE0 + QUEUES − 1 count the chunks taken from each queue of a job.
-const GEN = 0, PENDING = 1, READY = 2, FAILED = 3, BAR = 4, BARGEN = 5, ABORT = 6, NTHREADS = 7, QUEUE0 = 8, QUEUES = 8;
+const GEN = 0, PENDING = 1, READY = 2, FAILED = 3, BAR = 4, BARGEN = 5, ABORT = 6, NTHREADS = 7;
 const OPS = 16, TAPE = 16 + 64, HB = 16 + 128, JOBGEN = 16 + 192, CTL_WORDS = 16 + 256;
 const OP_IDLE = 0, OP_RUN = 1, OP_EXIT = 2;
 /** Tapes a worker keeps decoded (oldest dropped first; the pool mirrors which). */
@@ -99,34 +96,13 @@ export const SLOTS = 8;
 export const SPIN_MS = 0.05;
 
 // Runs a tape on this thread (the worker source embeds this function's text: one copy of it).
-// ops: decoded [fn, slot, args] (fn null: a barrier, slot −1, or a queue, slot −2); a false
-// return means the job was aborted.
+// ops: decoded [fn, slot, args]; a false return means the job was aborted.
 function runTape(ops: [((...a: number[]) => number) | null, number, number[]][], i32: Int32Array, f64: Float64Array,
                  hb: number, spinMs: number, onSlice: () => void): boolean {
-  const BAR_ = 4, BARGEN_ = 5, ABORT_ = 6, NTHREADS_ = 7, QUEUE0_ = 8;
+  const BAR_ = 4, BARGEN_ = 5, ABORT_ = 6, NTHREADS_ = 7;
   for (let i = 0; i < ops.length; i++) {
     const [fn, slot, args] = ops[i];
-    if (fn !== null) {
-      const r = fn(...args);
-      if (slot >= 0) f64[slot] = r;
-    } else if (slot === -2) {
-      // Take chunks until none is left: chunk c is ops[start + Σ lengths before c, + its length).
-      const n = args.length - 1;
-      let end = i + 1;
-      for (let c = 1; c <= n; c++) end += args[c];
-      for (let c; (c = Atomics.add(i32, QUEUE0_ + args[0], 1)) < n;) {
-        if (Atomics.load(i32, ABORT_)) return false;
-        let j = i + 1;
-        for (let u = 1; u <= c; u++) j += args[u];
-        for (const stop = j + args[c + 1]; j < stop; j++) {
-          const [f, s, a] = ops[j];
-          const r = f!(...a);
-          if (s >= 0) f64[s] = r;
-        }
-        i32[hb]++;
-      }
-      i = end - 1;
-    } else {
+    if (fn === null) {
       const gen = Atomics.load(i32, BARGEN_);
       if (Atomics.add(i32, BAR_, 1) === Atomics.load(i32, NTHREADS_) - 1) {
         Atomics.store(i32, BAR_, 0);
@@ -141,15 +117,17 @@ function runTape(ops: [((...a: number[]) => number) | null, number, number[]][],
           onSlice();
         }
       }
+    } else {
+      const r = fn(...args);
+      if (slot >= 0) f64[slot] = r;
     }
     i32[hb]++;
   }
   return true;
 }
 
-// Raw ops to runTape's form (embedded in the worker source too).
 function decode(ops: Op[], fns: ((...a: number[]) => number)[]): [((...a: number[]) => number) | null, number, number[]][] {
-  return ops.map((o) => (o[0] < 0 ? [null, o[0], o.slice(2)] : [fns[o[0]], o[1], o.slice(2)]));
+  return ops.map((o) => [o[0] === BARRIER ? null : fns[o[0]], o[1], o.slice(2)]);
 }
 
 const WORKER_SOURCE = `
@@ -160,7 +138,7 @@ const k = inst.exports;
 k.gemm_set_workspace(workspace);
 const fns = (${kernelNames.toString()})(k).map((n) => k[n]);
 const runTape = ${runTape.toString()};
-const decode = (ops) => (${decode.toString()})(ops, fns);
+const decode = (ops) => ops.map((o) => [o[0] === ${BARRIER} ? null : fns[o[0]], o[1], o.slice(2)]);
 const i32 = new Int32Array(memory.buffer, ctl, ${CTL_WORDS});
 const f64 = new Float64Array(memory.buffer);
 const tapes = new Map();
@@ -325,7 +303,6 @@ export class ThreadPool {
     }
     Atomics.store(i32, NTHREADS, T);
     Atomics.store(i32, BAR, 0);
-    for (let q = 0; q < QUEUES; q++) Atomics.store(i32, QUEUE0 + q, 0);
     Atomics.store(i32, PENDING, T - 1);
     Atomics.add(i32, GEN, 1);
     Atomics.notify(i32, GEN);

@@ -45,8 +45,7 @@ export class Dense implements Layer {
   private e?: Engine;
   private g!: GemmRunner;
   private slice!: StepSlice;
-  /** One set for the whole batch: a slice of a data-parallel step works in its rows of it (its weight gradient then runs over all rows at once). */
-  private bufs = new Buffers(true);
+  private bufs = new Buffers();
   private z = 0; private y = 0; private delta = 0; private dx = 0; private x = 0;
   private ref?: { x: Float64Array; z: Float64Array; y: Float64Array };
 
@@ -88,55 +87,51 @@ export class Dense implements Layer {
     this.e = e;
     const n = this.outputSize;
     const z = this.act.needsZ || this.act.rowwise, k = this.inputSize;
-    // Rows for the whole batch of a step (slices take theirs), so a slice's recording never moves them.
-    const p = this.bufs.reserve(e, Math.max(batch, this.slice.row0 + batch, this.slice.total), (m) => [z ? m * n : 0, m * n, m * n, m * k]);
+    const p = this.bufs.reserve(e, batch, (m) => [z ? m * n : 0, m * n, m * n, m * k]);
     if (p) [this.z, this.y, this.delta, this.dx] = p;
   }
 
-  /** The slice's rows of a buffer of `width` floats a row. */
-  private rows(p: number, width: number): number { return p && p + this.slice.row0 * width * 4; }
-
   forward(x: number, batch: number): number {
-    const bias = this.b?.ptr ?? 0, N = this.outputSize, y = this.rows(this.y, N), z = this.rows(this.z, N);
+    const bias = this.b?.ptr ?? 0;
     this.x = x;
     if (this.act.rowwise) {
-      this.g.denseFwd(z, x, this.W.ptr, bias, batch, this.inputSize, N, 0, 0, 0);
-      this.act.forward(this.e!, y, z, batch, N);
+      this.g.denseFwd(this.z, x, this.W.ptr, bias, batch, this.inputSize, this.outputSize, 0, 0, 0);
+      this.act.forward(this.e!, this.y, this.z, batch, this.outputSize);
     } else {
-      this.g.denseFwd(y, x, this.W.ptr, bias, batch, this.inputSize, N, this.act.code, this.act.alpha, this.act.needsZ ? z : 0);
+      this.g.denseFwd(this.y, x, this.W.ptr, bias, batch, this.inputSize, this.outputSize, this.act.code, this.act.alpha,
+        this.act.needsZ ? this.z : 0);
     }
-    return y;
+    return this.y;
   }
 
   backward(dy: number, batch: number, needDx: boolean): number {
     const e = this.e!, k = e.k, N = this.outputSize, K = this.inputSize;
-    const r = this.opts.activityRegularizer, y = this.rows(this.y, N);
-    let delta = this.rows(this.delta, N);
+    const r = this.opts.activityRegularizer;
+    let delta = this.delta;
     if (r) {
       // Activity penalty (l1·Σ|y| + l2·Σy²)/batch: its gradient joins dy, in a copy (a residual
       // block reuses dy for its identity path).
       k.f32_scale(delta, dy, 1, batch * N);
-      k.f32_activity_grad(delta, y, batch * N, r.l1, r.l2, 1 / this.slice.total);
+      k.f32_activity_grad(delta, this.y, batch * N, r.l1, r.l2, 1 / this.slice.total);
       dy = delta;
     }
     if (this.act.name === 'identity') {
       delta = dy;
       if (this.b?.trainable) k.f32_colsum_add(this.b.grad, dy, batch, N);
     } else {
-      this.act.backward(e, delta, dy, this.act.needsZ ? this.rows(this.z, N) : y, y, batch, N, this.b?.grad ?? 0);
+      this.act.backward(e, delta, dy, this.act.needsZ ? this.z : this.y, this.y, batch, N, this.b?.grad ?? 0);
     }
     // A frozen kernel has no gradient (W.grad is 0): its weight-gradient gemm is skipped.
-    if (this.W.trainable) this.slice.weightGrad(this.W, this.x, delta, batch, K, N);
+    if (this.W.trainable) this.g.tn(this.W.grad, this.x, delta, K, batch, N, 1);
     if (!needDx) return 0;
-    const dx = this.rows(this.dx, K);
-    this.g.nt(dx, delta, this.W.ptr, batch, N, K, 0);
-    return dx;
+    this.g.nt(this.dx, delta, this.W.ptr, batch, N, K, 0);
+    return this.dx;
   }
 
   activityPenalty(batch: number): number {
     const r = this.opts.activityRegularizer;
     // This slice's share of the batch mean (the slices' shares add up to it).
-    return r ? this.e!.k.f32_l1l2_penalty(this.rows(this.y, this.outputSize), batch * this.outputSize, r.l1, r.l2) / this.slice.total : 0;
+    return r ? this.e!.k.f32_l1l2_penalty(this.y, batch * this.outputSize, r.l1, r.l2) / this.slice.total : 0;
   }
 
   refPenalty(batch: number): number {

@@ -118,12 +118,6 @@ export interface StepSlice {
   total: number;
   /** Every slice waits here until all have arrived (batch statistics); nothing on one thread. */
   barrier(): void;
-  /**
-   * grad (K×N) += xᵀ·δ over this slice's rows (x: rows×K, δ: rows×N). On one thread it runs now;
-   * in a data-parallel step the model runs it after the backward for all slices at once, split
-   * by rows of the gradient, with no per-thread copy of it to clear and sum.
-   */
-  weightGrad(grad: ParamRef, x: number, delta: number, rows: number, K: number, N: number): void;
 }
 
 /** What a layer's float64 reference backward returns: dx and a gradient per trainable parameter. */
