@@ -124,6 +124,31 @@ describe('data-parallel step', () => {
     expect(sliceRows(7, 2)).toHaveLength(1);
   });
 
+  it('a refused step (NaN) between good ones leaves weights and step count as one thread\'s (Adam, Nadam, a schedule, clipNorm)', () => {
+    const { x, y } = data(64, 9);
+    const bad = x.data.slice();
+    bad[3] = NaN;
+    const opts = [
+      () => nn.adam({ lr: 1e-2 }), () => nn.nadam({ lr: 1e-2 }),
+      () => nn.sgd({ lr: nn.schedules.exponentialDecay({ initial: 0.1, decaySteps: 1, rate: 0.5 }), momentum: 0.9 }),
+      () => nn.adam({ lr: 1e-2, clipNorm: 0.1 }),
+    ];
+    for (const [i, opt] of opts.entries()) {
+      const ms = [1, 2].map((threads) => {
+        const m = nn.sequential({ inputShape: [D], seed: 3, threads }, KINDS.dense().slice(0, 1).concat([nn.dense(C)]));
+        m.compile({ loss: 'softmaxCrossEntropy', optimizer: opt() });
+        m.trainStep(x, y);
+        expect(m.trainStep(nn.tensor(bad, [64, D]), y).loss).toBeNaN();
+        m.trainStep(x, y);
+        return m;
+      });
+      expect(ms.map((m) => m.optimizer!.iterations), `optimizer ${i}`).toEqual([2, 2]);
+      const [a, b] = ms.map((m) => m.getWeights());
+      for (const [name, w] of a) expect(relDiff(w, b.get(name)!), `optimizer ${i} ${name}`).toBeLessThan(1e-5);
+      for (const m of ms) m.dispose();
+    }
+  });
+
   it('a worker killed mid-fit: the fit rejects with a SimdnnError naming the thread within seconds; the model still predicts and disposes', async () => {
     const { x, y } = data(2000, 4);
     const m = model('dense', 2);
