@@ -9,7 +9,7 @@ import { Engine } from '../src/wasm.js';
 import { SPIN_MS, ThreadPool, type Tape } from '../src/threads.js';
 import { pad, writeJson } from './common.js';
 
-export const SPINS_MS = [0, 0.01, 0.05, 0.2], GAPS_US = [0, 20, 200];
+export const SPINS_MS = [0, 0.01, 0.05, 0.2, 1], GAPS_US = [0, 20, 200];
 
 export interface HandoffRow { spinMs: number; gapUs: number; medianUs: number; p90Us: number }
 

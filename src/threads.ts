@@ -92,8 +92,15 @@ const OP_IDLE = 0, OP_RUN = 1, OP_EXIT = 2;
 const KEEP_TAPES = 64;
 /** f64 result slots per thread. */
 export const SLOTS = 8;
-/** A thread spins this long on a word before it sleeps in Atomics.wait (bench/handoff measures it). */
-export const SPIN_MS = 0.05;
+/**
+ * A thread spins this long on a word before it sleeps in Atomics.wait (bench/handoff measures
+ * the round trip). A sleeping thread here can take ~200 µs to wake, which a step pays at every
+ * barrier and job it misses: 1 ms measured faster than 0.05 ms (W2 on 2 threads 1.16×, W1
+ * 1.02–1.12×, medians of 6–8 alternating runs); idle workers still sleep 1 ms after the last job. With more
+ * threads than cores a spinning thread takes a core from one that works: SPIN_SHARED_MS then.
+ */
+export const SPIN_MS = 1;
+export const SPIN_SHARED_MS = 0.05;
 
 // Runs a tape on this thread (the worker source embeds this function's text: one copy of it).
 // ops: decoded [fn, slot, args]; a false return means the job was aborted.
@@ -203,8 +210,8 @@ export class ThreadPool {
   readonly f64: Float64Array;
   private mine = new Map<number, ReturnType<typeof decode>>();
 
-  /** spinMs: how long a waiting thread spins before it sleeps (SPIN_MS; bench/handoff varies it). */
-  constructor(private readonly e: Engine, threads: number, private readonly spinMs = SPIN_MS) {
+  /** spinMs: how long a waiting thread spins before it sleeps (SPIN_MS, or SPIN_SHARED_MS above the cores; bench/handoff varies it). */
+  constructor(private readonly e: Engine, threads: number, private readonly spinMs = threads <= os.availableParallelism() ? SPIN_MS : SPIN_SHARED_MS) {
     if (!Number.isInteger(threads) || threads < 2 || threads > 64) throw new ConfigError(`ThreadPool: threads is ${show(threads)}; it must be an integer in [2, 64]`);
     if (!(spinMs >= 0 && spinMs <= 10)) throw new ConfigError(`ThreadPool: spinMs is ${show(spinMs)}; it must be a number of milliseconds in [0, 10]`);
     this.threads = threads;
