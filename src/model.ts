@@ -35,7 +35,7 @@ export interface SequentialConfig {
   /**
    * Threads for a data-parallel step (DESIGN §7): each runs a slice of every batch's rows
    * (default 1: no worker is started). A count n: n slices whenever the batch has 4 rows a thread.
-   * 'auto': up to one per core, and per step only as many as its work pays for (about 8 MFLOP a
+   * 'auto': up to one per core, and per step only as many as its work pays for (about 16 MFLOP a
    * thread: smaller steps run on fewer threads, often one).
    */
   threads?: number | 'auto';

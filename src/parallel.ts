@@ -21,12 +21,12 @@ export interface Slice { row0: number; rows: number; pred: number; loss: number;
 export const MIN_ROWS_PER_THREAD = 4;
 /**
  * With threads: 'auto', a step takes one thread per this many floating-point operations of its
- * work (at most one per core): below it a second thread costs more in handoffs than it saves.
- * Measured on two cores: 784-64-10 at batch 32 (~5 MFLOP a thread) ran at 0.69–0.91× one thread
- * in bench/scaling; W2, 784-128-10 at batch 32 (~10 MFLOP a thread), at 1.19× (medians of five
- * alternating runs).
+ * work (at most one per core): below it a second thread costs about what it saves. Measured on
+ * two cores: 784-64-10 at batch 32 (~5 MFLOP a thread) at 0.69–0.91× one thread (bench/scaling);
+ * W2, 784-128-10 at batch 32 (~10 MFLOP a thread), at 0.86–1.08× (bench/threads, bench/compare,
+ * alternating runs); 784-256-10 at batch 32 (~20 MFLOP a thread) at 1.40–1.57×.
  */
-export const AUTO_FLOPS_PER_THREAD = 8e6;
+export const AUTO_FLOPS_PER_THREAD = 16e6;
 
 /** What of the model a parallel step reads (the model passes itself). */
 export interface StepHost {

@@ -96,8 +96,9 @@ export const SLOTS = 8;
  * A thread spins this long on a word before it sleeps in Atomics.wait (bench/handoff measures
  * the round trip). A sleeping thread here can take ~200 µs to wake, which a step pays at every
  * barrier and job it misses: 1 ms measured faster than 0.05 ms (W2 on 2 threads 1.16×, W1
- * 1.02–1.12×, medians of 6–8 alternating runs); idle workers still sleep 1 ms after the last job. With more
- * threads than cores a spinning thread takes a core from one that works: SPIN_SHARED_MS then.
+ * 1.02–1.12×, medians of 6–8 alternating runs); idle workers still sleep 1 ms after the last
+ * job. With more threads than cores a spinning thread takes a core from one that works: the
+ * pool then spins SPIN_SHARED_MS.
  */
 export const SPIN_MS = 1;
 export const SPIN_SHARED_MS = 0.05;

@@ -102,7 +102,7 @@ describe('data-parallel step', () => {
     }
   });
 
-  it("threads: 'auto' gives each step threads by its work (forward FLOPs per row × rows × 3 when training, one per 8 M); a count is taken as given", () => {
+  it("threads: 'auto' gives each step threads by its work (forward FLOPs per row × rows × 3 when training, one per 16 M); a count is taken as given", () => {
     const small = nn.sequential({ inputShape: [784], threads: 'auto' }, [nn.dense(16, { activation: 'relu' }), nn.dense(10)]);
     const cnn = nn.sequential({ inputShape: [28, 28, 1], threads: 'auto' }, [
       nn.conv2d(16, { kernelSize: 5 }), nn.maxPool2d({ poolSize: 2 }), nn.residual([nn.conv2d(16, { kernelSize: 3, padding: 'same' })]), nn.flatten(), nn.dense(10),
@@ -117,8 +117,8 @@ describe('data-parallel step', () => {
     // 784-16-10 at batch 32: 2.4 MFLOP a step, one thread; 784-1024-10 at batch 128: 0.6 GFLOP, every thread.
     expect(sliceRows(32, 2, 32 * 3 * 2 * (784 * 16 + 160))).toHaveLength(1);
     expect(sliceRows(128, 2, 128 * 3 * 2 * (784 * 1024 + 10240))).toHaveLength(2);
-    expect(sliceRows(128, 4, 20e6)).toHaveLength(2);
-    expect(sliceRows(128, 4, 7e6)).toHaveLength(1);
+    expect(sliceRows(128, 4, 40e6)).toHaveLength(2);
+    expect(sliceRows(128, 4, 15e6)).toHaveLength(1);
     // Without a work bound, the rows alone decide (4 a thread).
     expect(sliceRows(32, 2)).toHaveLength(2);
     expect(sliceRows(7, 2)).toHaveLength(1);
